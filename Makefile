@@ -1,0 +1,35 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+export KEFU_DB ?= data/warehouse.duckdb
+
+.PHONY: install demo test lint bench clean
+
+$(BIN)/kefu: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $(BIN)/kefu
+
+install: $(BIN)/kefu
+
+## make demo: set up, write the demo landing zone, load, build, check, publish
+demo: install
+	$(BIN)/kefu demo
+
+## make test: set up and run every check (lint + pytest, which runs dbt, Dagster and GX for real)
+test: install lint
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check kefu orchestration tests
+	$(BIN)/ruff format --check kefu orchestration tests
+	$(BIN)/sqlfluff lint models macros --templater jinja --dialect duckdb
+
+## make bench: generate and load 10 million messages, then build; prints time and peak memory
+bench: install
+	$(BIN)/kefu bench --messages 10000000
+
+clean:
+	rm -rf $(VENV) target logs data

@@ -1,0 +1,88 @@
+"""`kefu build`: run the dbt project against the warehouse file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from kefu.paths import PROJECT_DIR
+from kefu.schema import create_raw_schema
+
+
+class BuildError(RuntimeError):
+    """dbt reported a failed model or test."""
+
+
+@dataclass(frozen=True)
+class BuildWindow:
+    """The biz_dates a build refreshes (None = all days) and the as-of date."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    as_of: dt.date | None = None
+
+    def dbt_vars(self) -> dict[str, str | None]:
+        return {
+            "start_date": self.start.isoformat() if self.start else None,
+            "end_date": self.end.isoformat() if self.end else None,
+            "as_of_date": self.as_of.isoformat() if self.as_of else None,
+        }
+
+
+def dbt_env(db_path: Path) -> dict[str, str]:
+    """Environment for a dbt process: the warehouse path, and target/logs kept per warehouse
+    so that two builds of different warehouses never share dbt's working files."""
+    work = db_path.parent / ".dbt" / db_path.stem
+    return {
+        "KEFU_DB": str(db_path),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(PROJECT_DIR),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_dbt(db_path: Path, args: list[str]) -> None:
+    """Run one dbt command in-process; raise BuildError naming what failed."""
+    from dbt.cli.main import dbtRunner
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(db_path)) as con:
+        create_raw_schema(con)
+    env = dbt_env(db_path)
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        result = dbtRunner().invoke(
+            [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+        )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    if not result.success:
+        failed = []
+        if result.result is not None and hasattr(result.result, "results"):
+            failed = [
+                f"{r.node.name}: {r.message}"
+                for r in result.result.results
+                if str(r.status) in ("error", "fail")
+            ]
+        detail = "; ".join(failed) if failed else str(result.exception)
+        raise BuildError(f"dbt {args[0]} failed: {detail}")
+
+
+def build(db_path: Path, window: BuildWindow = BuildWindow(), select: str | None = None) -> None:
+    """Seed, run and test the dbt project (all days, or the window's days)."""
+    args = ["build", "--vars", json.dumps(window.dbt_vars())]
+    if select:
+        args += ["--select", select]
+    run_dbt(db_path, args)

@@ -1,0 +1,120 @@
+"""DDL of the raw layer: the contract between the loader and the staging models.
+
+Every raw table keeps the values of the export after validation and type casts:
+ids and free text as VARCHAR, timestamps as the shop's local wall time
+(TIMESTAMP, offsets already converted), money as DECIMAL(18, 2). `_file_id`
+points at `raw.load_files`; `_row_num` is the row's line in its file (CSV and
+xlsx: the header is line 1; jsonl and parquet: the first record is line 1).
+Together they give the load order used to break ties ("the later-loaded row").
+"""
+
+RAW_SCHEMA = "raw"
+
+RAW_TABLES: dict[str, str] = {
+    "load_files": """
+        create table if not exists raw.load_files (
+            file_id integer primary key,
+            entity varchar not null,
+            file_path varchar not null,
+            file_name varchar not null,
+            content_sha256 varchar not null,
+            file_format varchar,
+            encoding varchar,
+            status varchar not null,          -- loaded | rejected
+            rows_read bigint,
+            rows_loaded bigint,
+            rows_quarantined bigint,
+            rows_duplicate bigint,
+            message varchar,
+            load_run_id integer not null
+        )""",
+    "quarantine": """
+        create table if not exists raw.quarantine (
+            file_id integer not null,
+            entity varchar not null,
+            file_path varchar not null,
+            line bigint not null,
+            column_name varchar not null,
+            reason varchar not null,
+            raw_values varchar not null       -- JSON object of the row as read
+        )""",
+    "shops": """
+        create table if not exists raw.shops (
+            shop_id varchar not null,
+            platform varchar,
+            shop_name varchar,
+            timezone varchar,
+            ruleset varchar,
+            _file_id integer not null,
+            _row_num bigint not null
+        )""",
+    "agents": """
+        create table if not exists raw.agents (
+            agent_id varchar not null,
+            shop_id varchar not null,
+            agent_name varchar,
+            team varchar,
+            employee_id varchar,
+            _file_id integer not null,
+            _row_num bigint not null
+        )""",
+    "filters": """
+        create table if not exists raw.filters (
+            shop_id varchar not null,
+            buyer_id varchar not null,
+            reason varchar,
+            _file_id integer not null,
+            _row_num bigint not null
+        )""",
+    "messages": """
+        create table if not exists raw.messages (
+            message_id varchar not null,
+            shop_id varchar not null,
+            buyer_id varchar not null,
+            agent_id varchar not null,
+            sender_role varchar not null,     -- normalised: buyer|agent|assist|auto|system
+            sent_at timestamp not null,       -- shop local wall time
+            msg_type varchar,
+            content varchar,
+            _file_id integer not null,
+            _row_num bigint not null
+        )""",
+    "orders": """
+        create table if not exists raw.orders (
+            order_id varchar not null,
+            shop_id varchar not null,
+            buyer_id varchar not null,
+            created_at timestamp not null,
+            paid_at timestamp,
+            amount decimal(18, 2) not null,
+            quantity integer not null,        -- default 1
+            status varchar,
+            refund_amount decimal(18, 2) not null,  -- default 0
+            updated_at timestamp,
+            _file_id integer not null,
+            _row_num bigint not null
+        )""",
+    "ratings": """
+        create table if not exists raw.ratings (
+            rating_id varchar not null,
+            shop_id varchar not null,
+            buyer_id varchar not null,
+            agent_id varchar not null,
+            rated_at timestamp not null,
+            score varchar not null,           -- normalised: '1'..'5' or the Chinese label
+            channel varchar,
+            _file_id integer not null,
+            _row_num bigint not null
+        )""",
+}
+
+# Entities in the order one load takes them: shops first, so that their
+# timezones convert the offset timestamps of the files that follow.
+ENTITY_ORDER = ["shops", "agents", "filters", "messages", "orders", "ratings"]
+
+
+def create_raw_schema(con) -> None:
+    """Create the raw schema and its tables if they do not exist yet."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for ddl in RAW_TABLES.values():
+        con.execute(ddl)

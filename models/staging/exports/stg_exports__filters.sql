@@ -1,0 +1,24 @@
+-- One row per (shop_id, buyer_id) on the shop's filter list, any date, any reason.
+with
+
+source as (
+    select * from {{ source('exports', 'filters') }}
+),
+
+first_listed as (
+    select *
+    from source
+    qualify row_number() over (
+        partition by shop_id, buyer_id order by _file_id, _row_num
+    ) = 1
+),
+
+renamed as (
+    select
+        shop_id,
+        buyer_id,
+        coalesce(nullif(trim(reason), ''), 'unspecified') as reason
+    from first_listed
+)
+
+select * from renamed

@@ -1,0 +1,36 @@
+-- One row per order: its latest version. A version without updated_at is older
+-- than any dated one; ties go to the later-loaded row (contract §1).
+with
+
+source as (
+    select * from {{ source('exports', 'orders') }}
+),
+
+latest as (
+    select *
+    from source
+    qualify row_number() over (
+        partition by shop_id, order_id
+        order by updated_at desc nulls last, _file_id desc, _row_num desc
+    ) = 1
+),
+
+renamed as (
+    select
+        shop_id,
+        order_id,
+        buyer_id,
+        status,
+        amount,
+        quantity,
+        refund_amount,
+        paid_at is not null as is_paid,
+        cast(created_at as date) as created_date,
+        cast(paid_at as date) as paid_date,
+        created_at,
+        paid_at,
+        updated_at
+    from latest
+)
+
+select * from renamed
