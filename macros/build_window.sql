@@ -1,0 +1,57 @@
+{#- Refresh window of `kefu build --start/--end` (vars start_date, end_date).
+
+    Marts are incremental on their date column: with a window, a build deletes
+    the window's days and inserts them anew; without one, it rebuilds all days.
+    A day's figures depend only on that day's inputs (and, for conversion and
+    credit, on orders and replies the intermediate views read in full), so
+    building day by day or all at once gives the same rows. -#}
+
+{% macro kefu_has_window() -%}
+    {{ return(var('start_date', none) is not none or var('end_date', none) is not none) }}
+{%- endmacro %}
+
+{% macro kefu_in_window(date_column) -%}
+    {%- if kefu_has_window() -%}
+        {{ date_column }} between
+            {{ "date '" ~ var('start_date') ~ "'" if var('start_date', none) else "date '0001-01-01'" }}
+            and {{ "date '" ~ var('end_date') ~ "'" if var('end_date', none) else "date '9999-12-31'" }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- pre_hook of an incremental mart: drop the rows the build is about to
+    write again (the window's days, or every day without a window). -#}
+{% macro kefu_delete_window(date_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ kefu_in_window(date_column) }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The as-of date of maturity flags (metrics.md §4.6): var as_of_date, else
+    the latest local date among message sent_at and order created_at / paid_at. -#}
+{% macro kefu_as_of_date() -%}
+    {%- if var('as_of_date', none) -%}
+        date '{{ var("as_of_date") }}'
+    {%- else -%}
+        (
+            select greatest(
+                (select max(biz_date) from {{ ref('stg_exports__messages') }}),
+                (select max(created_date) from {{ ref('stg_exports__orders') }}),
+                (select max(paid_date) from {{ ref('stg_exports__orders') }})
+            )
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Rate or average with a NULL result on an empty denominator (metrics.md §8). -#}
+{% macro kefu_ratio(numerator, denominator) -%}
+    cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
+{%- endmacro %}
+
+{#- 客单价-style money ratio: 2 decimals, half away from zero. -#}
+{% macro kefu_money_ratio(numerator, denominator) -%}
+    round(cast({{ numerator }} as decimal(18, 4)) / nullif({{ denominator }}, 0), 2)
+{%- endmacro %}
