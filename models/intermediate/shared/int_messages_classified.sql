@@ -1,0 +1,65 @@
+-- One row per non-system message, keyed to its reception day
+-- (shop_id, agent_id, buyer_id, biz_date), with its role flags and whether the
+-- buyer is filtered (metrics.md §1, §2.2). System messages are ignored everywhere.
+with
+
+stg_exports__messages as (
+    select * from {{ ref('stg_exports__messages') }}
+),
+
+stg_exports__filters as (
+    select * from {{ ref('stg_exports__filters') }}
+),
+
+filter_keywords as (
+    select * from {{ ref('filter_keywords') }}
+),
+
+int_shops_completed as (
+    select * from {{ ref('int_shops_completed') }}
+),
+
+non_system as (
+    select *
+    from stg_exports__messages
+    where sender_role <> 'system'
+),
+
+keyword_hits as (
+    select distinct
+        non_system.shop_id,
+        non_system.message_id
+    from non_system
+    inner join filter_keywords
+        on (filter_keywords.shop_id = non_system.shop_id or filter_keywords.shop_id = '*')
+        and non_system.sender_role = 'buyer'
+        and contains(lower(non_system.content), lower(filter_keywords.keyword))
+    where filter_keywords.keyword is not null and filter_keywords.keyword <> ''
+),
+
+classified as (
+    select
+        non_system.shop_id,
+        non_system.agent_id,
+        non_system.buyer_id,
+        non_system.message_id,
+        non_system.sender_role,
+        int_shops_completed.max_wait_s,
+        non_system.sender_role = 'buyer' as is_buyer_message,
+        non_system.is_valid_reply,
+        keyword_hits.message_id is not null as has_filter_keyword,
+        stg_exports__filters.buyer_id is not null as is_listed_buyer,
+        non_system.biz_date,
+        non_system.sent_at
+    from non_system
+    inner join int_shops_completed
+        on non_system.shop_id = int_shops_completed.shop_id
+    left join keyword_hits
+        on non_system.shop_id = keyword_hits.shop_id
+        and non_system.message_id = keyword_hits.message_id
+    left join stg_exports__filters
+        on non_system.shop_id = stg_exports__filters.shop_id
+        and non_system.buyer_id = stg_exports__filters.buyer_id
+)
+
+select * from classified

@@ -1,0 +1,34 @@
+-- One row per reception (接待): (shop_id, agent_id, buyer_id, biz_date) with at
+-- least one buyer message (metrics.md §2.1), and whether it is filtered (§2.2).
+with
+
+int_messages_classified as (
+    select * from {{ ref('int_messages_classified') }}
+),
+
+reception_days as (
+    select
+        shop_id,
+        agent_id,
+        buyer_id,
+        biz_date,
+        bool_or(is_listed_buyer) as is_listed_buyer,
+        bool_or(has_filter_keyword) as has_filter_keyword,
+        min(sent_at) filter (where is_buyer_message) as first_message_at
+    from int_messages_classified
+    group by shop_id, agent_id, buyer_id, biz_date
+    having count(*) filter (where is_buyer_message) > 0
+),
+
+flagged as (
+    select
+        shop_id,
+        agent_id,
+        buyer_id,
+        is_listed_buyer or has_filter_keyword as is_filtered,
+        biz_date,
+        first_message_at
+    from reception_days
+)
+
+select * from flagged
