@@ -25,7 +25,7 @@ test: install lint
 lint: install
 	$(BIN)/ruff check kefu orchestration tests
 	$(BIN)/ruff format --check kefu orchestration tests
-	$(BIN)/sqlfluff lint models macros --templater jinja --dialect duckdb
+	$(BIN)/sqlfluff lint models tests/dbt
 
 ## make bench: generate and load 10 million messages, then build; prints time and peak memory
 bench: install

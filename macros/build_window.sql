@@ -55,3 +55,11 @@
 {% macro kefu_money_ratio(numerator, denominator) -%}
     round(cast({{ numerator }} as decimal(18, 4)) / nullif({{ denominator }}, 0), 2)
 {%- endmacro %}
+
+{#- Maturity of a reception day's conversion figures (metrics.md §4.6):
+    next-day figures final once D+1 ≤ as_of_date, final figures once
+    D + final_pay_days ≤ as_of_date. -#}
+{% macro kefu_maturity_flags(date_column, final_pay_days_column) -%}
+    {{ date_column }} + 1 <= {{ kefu_as_of_date() }} as is_next_day_final,
+    {{ date_column }} + cast({{ final_pay_days_column }} as integer) <= {{ kefu_as_of_date() }} as is_final
+{%- endmacro %}

@@ -31,9 +31,9 @@ keyword_hits as (
         non_system.message_id
     from non_system
     inner join filter_keywords
-        on (filter_keywords.shop_id = non_system.shop_id or filter_keywords.shop_id = '*')
-        and non_system.sender_role = 'buyer'
-        and contains(lower(non_system.content), lower(filter_keywords.keyword))
+        on (non_system.shop_id = filter_keywords.shop_id or filter_keywords.shop_id = '*')
+            and non_system.sender_role = 'buyer'
+            and contains(lower(non_system.content), lower(filter_keywords.keyword))
     where filter_keywords.keyword is not null and filter_keywords.keyword <> ''
 ),
 
@@ -56,10 +56,10 @@ classified as (
         on non_system.shop_id = int_shops_completed.shop_id
     left join keyword_hits
         on non_system.shop_id = keyword_hits.shop_id
-        and non_system.message_id = keyword_hits.message_id
+            and non_system.message_id = keyword_hits.message_id
     left join stg_exports__filters
         on non_system.shop_id = stg_exports__filters.shop_id
-        and non_system.buyer_id = stg_exports__filters.buyer_id
+            and non_system.buyer_id = stg_exports__filters.buyer_id
 )
 
 select * from classified

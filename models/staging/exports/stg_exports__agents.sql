@@ -9,8 +9,8 @@ latest as (
     select *
     from source
     qualify row_number() over (
-        partition by shop_id, agent_id order by _file_id desc, _row_num desc
-    ) = 1
+            partition by shop_id, agent_id order by _file_id desc, _row_num desc
+        ) = 1
 ),
 
 renamed as (

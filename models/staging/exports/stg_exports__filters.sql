@@ -9,8 +9,8 @@ first_listed as (
     select *
     from source
     qualify row_number() over (
-        partition by shop_id, buyer_id order by _file_id, _row_num
-    ) = 1
+            partition by shop_id, buyer_id order by _file_id, _row_num
+        ) = 1
 ),
 
 renamed as (

@@ -10,9 +10,9 @@ latest as (
     select *
     from source
     qualify row_number() over (
-        partition by shop_id, order_id
-        order by updated_at desc nulls last, _file_id desc, _row_num desc
-    ) = 1
+            partition by shop_id, order_id
+            order by updated_at desc nulls last, _file_id desc, _row_num desc
+        ) = 1
 ),
 
 renamed as (

@@ -10,8 +10,8 @@ first_loaded as (
     select *
     from source
     qualify row_number() over (
-        partition by shop_id, rating_id order by _file_id, _row_num
-    ) = 1
+            partition by shop_id, rating_id order by _file_id, _row_num
+        ) = 1
 ),
 
 renamed as (

@@ -1,0 +1,59 @@
+{#- Rules of the service metrics (metrics.md §2, §3, §6) used by more than one
+    model, and the generic data tests of the service marts. -#}
+
+{#- Order of messages within a reception: (sent_at, message_id), message_id
+    compared as text (metrics.md §1). message_id is VARCHAR from staging on. -#}
+{% macro kefu_message_order() -%}
+    sent_at, message_id
+{%- endmacro %}
+
+{#- Seconds from one instant to another, as DOUBLE (durations are differences
+    of instants; sub-second parts kept). -#}
+{% macro kefu_seconds_between(start_at, end_at) -%}
+    (epoch({{ end_at }}) - epoch({{ start_at }}))
+{%- endmacro %}
+
+{#- Sum of a count column, 0 (not NULL) when no row has that activity (metrics.md §8). -#}
+{% macro kefu_count_sum(expression, condition=none) -%}
+    cast(coalesce(sum({{ expression }}){% if condition %} filter (where {{ condition }}){% endif %}, 0) as bigint)
+{%- endmacro %}
+
+{#- Sum of a duration in seconds, 0.0 (not NULL) when no row has that activity. -#}
+{% macro kefu_seconds_sum(expression, condition=none) -%}
+    cast(coalesce(sum({{ expression }}){% if condition %} filter (where {{ condition }}){% endif %}, 0) as double)
+{%- endmacro %}
+
+{#- Whether a local time of day lies in the window [window_start, window_end);
+    a window whose end is not after its start wraps past midnight. -#}
+{% macro kefu_in_time_window(time_of_day, window_start, window_end) -%}
+    case
+        when {{ window_start }} < {{ window_end }}
+            then {{ time_of_day }} >= {{ window_start }} and {{ time_of_day }} < {{ window_end }}
+        else {{ time_of_day }} >= {{ window_start }} or {{ time_of_day }} < {{ window_end }}
+    end
+{%- endmacro %}
+
+{#- Buyer id as published in marts: sha256 of it when var pseudonymise_buyers
+    is true, else the id itself. The raw and intermediate layers keep the original. -#}
+{% macro kefu_buyer_key(column) -%}
+    {%- if var('pseudonymise_buyers', false) in (true, 'true', 'True', 1, '1') -%}
+        sha256({{ column }})
+    {%- else -%}
+        {{ column }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Data test: no row where column_name exceeds the column (or expression)
+    `other`, e.g. a numerator above its denominator. NULLs pass. -#}
+{% test kefu_not_greater_than(model, column_name, other) %}
+    select *
+    from {{ model }}
+    where {{ column_name }} > {{ other }}
+{% endtest %}
+
+{#- Data test: every non-NULL value lies in [min_value, max_value]. -#}
+{% test kefu_between(model, column_name, min_value, max_value) %}
+    select *
+    from {{ model }}
+    where {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
+{% endtest %}

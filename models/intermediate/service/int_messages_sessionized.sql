@@ -1,0 +1,69 @@
+{{ config(materialized='table') }}
+-- One row per message of a received (unfiltered) reception: every non-system
+-- message of the reception's (shop_id, agent_id, buyer_id, biz_date), agent and
+-- auto messages before the buyer's first one included (metrics.md §2.5), with
+-- its session_seq. A new session starts where the gap to the previous message
+-- exceeds max_wait_s (exactly max_wait_s does not split).
+-- Table, not view: rounds and sessions both read it, and its window over every
+-- message is the costliest step on 10M messages; computing it once is faster.
+with
+
+int_messages_classified as (
+    select * from {{ ref('int_messages_classified') }}
+),
+
+int_receptions_filtered as (
+    select * from {{ ref('int_receptions_filtered') }}
+),
+
+received_messages as (
+    select int_messages_classified.*
+    from int_messages_classified
+    inner join int_receptions_filtered
+        on int_messages_classified.shop_id = int_receptions_filtered.shop_id
+        and int_messages_classified.agent_id = int_receptions_filtered.agent_id
+        and int_messages_classified.buyer_id = int_receptions_filtered.buyer_id
+        and int_messages_classified.biz_date = int_receptions_filtered.biz_date
+    where not int_receptions_filtered.is_filtered
+),
+
+gaps as (
+    select
+        *,
+        {{ kefu_seconds_between(
+            'lag(sent_at) over (partition by shop_id, agent_id, buyer_id, biz_date order by '
+            ~ kefu_message_order() ~ ')',
+            'sent_at',
+        ) }} as gap_s
+    from received_messages
+),
+
+session_starts as (
+    select
+        *,
+        coalesce(gap_s > max_wait_s, true) as is_session_start
+    from gaps
+),
+
+sessionized as (
+    select
+        shop_id,
+        agent_id,
+        buyer_id,
+        message_id,
+        sender_role,
+        cast(sum(case when is_session_start then 1 else 0 end) over (
+            partition by shop_id, agent_id, buyer_id, biz_date
+            order by {{ kefu_message_order() }}
+            rows between unbounded preceding and current row
+        ) as integer) as session_seq,
+        gap_s,
+        is_buyer_message,
+        is_valid_reply,
+        is_session_start,
+        biz_date,
+        sent_at
+    from session_starts
+)
+
+select * from sessionized
