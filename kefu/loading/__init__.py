@@ -1,0 +1,9 @@
+"""The loader behind `kefu load` (contract §1), split by concern.
+
+- `landing`: which files a load takes, in which order, and which it refuses;
+- `readers`: content hash and encoding, then each format read into a VARCHAR temp table;
+- `entities`: columns, header aliases, vocabularies and quarantine reasons;
+- `transform`: the one SQL pass that types and checks every value;
+- `registry`: raw.load_files (skip loaded contents, record rejected files);
+- `run`: the per-file transaction; `report`: what a load did.
+"""

@@ -1,0 +1,231 @@
+"""What each landing-zone entity looks like: its columns, their header aliases and vocabularies.
+
+Headers are matched after `normalise_header`: BOM stripped, trimmed, lower-cased, runs of
+spaces and hyphens turned into one underscore ("Message ID" -> "message_id"). The Chinese
+aliases of contract §1 are accepted, plus the ones invented below for the entities where the
+contract names none (marked "ours" in docs/decisions-loader.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # of a shop not in shops/ or without a timezone
+
+
+class Kind(Enum):
+    """How a column's text is cleaned and checked (see kefu.loading.transform)."""
+
+    ID = "id"  # trimmed text
+    TEXT = "text"  # trimmed text, free
+    CONTENT = "content"  # kept exactly as read
+    TIMESTAMP = "timestamp"  # local or offset time -> shop-local TIMESTAMP
+    ROLE = "role"  # sender_role vocabulary
+    AMOUNT = "amount"  # DECIMAL(18, 2) >= 0
+    QUANTITY = "quantity"  # integer >= 1, default 1
+    SCORE = "score"  # 1..5 or a Chinese label
+    PLATFORM = "platform"  # platform vocabulary
+    TEAM = "team"  # team vocabulary, loose: unknown values kept as read
+    TIMEZONE = "timezone"  # an IANA zone name known to DuckDB's ICU
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an entity as the raw table stores it."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    default: str | None = None  # SQL literal used when the value is empty
+
+    def label(self) -> str:
+        """The column with its first alias, for messages: "sent_at (发送时间)"."""
+        return f"{self.name} ({self.aliases[0]})" if self.aliases else self.name
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A landing sub-folder and the raw table it loads into."""
+
+    name: str
+    columns: tuple[Column, ...]
+    dedupe_key: tuple[str, ...] = ()  # first loaded copy wins; later copies are duplicates
+    shop_column: str = "shop_id"  # whose timezone converts offset timestamps
+
+    @property
+    def required(self) -> tuple[Column, ...]:
+        return tuple(column for column in self.columns if column.required)
+
+    @property
+    def has_timestamps(self) -> bool:
+        return any(column.kind is Kind.TIMESTAMP for column in self.columns)
+
+
+# Shared columns ---------------------------------------------------------------------------
+
+SHOP_ID = Column("shop_id", Kind.ID, True, ("店铺ID", "店铺编号"))
+BUYER_ID = Column("buyer_id", Kind.ID, True, ("买家", "买家ID", "买家昵称", "买家账号"))
+AGENT_ID = Column("agent_id", Kind.ID, True, ("客服", "客服账号", "客服ID", "子账号"))
+
+ENTITIES: dict[str, Entity] = {
+    "shops": Entity(
+        "shops",
+        (
+            SHOP_ID,
+            Column("platform", Kind.PLATFORM, aliases=("平台",)),
+            Column("shop_name", Kind.TEXT, aliases=("店铺名称", "店铺名")),
+            Column("timezone", Kind.TIMEZONE, aliases=("时区",)),
+            Column("ruleset", Kind.TEXT, aliases=("规则集", "考核规则")),
+        ),
+    ),
+    "agents": Entity(
+        "agents",
+        (
+            Column("agent_id", Kind.ID, True, ("客服", "客服账号", "客服ID", "子账号")),
+            SHOP_ID,
+            Column("agent_name", Kind.TEXT, aliases=("客服名称", "客服姓名", "姓名")),
+            Column("team", Kind.TEAM, aliases=("组别", "分组", "客服组")),
+            Column("employee_id", Kind.TEXT, aliases=("工号", "员工编号")),
+        ),
+    ),
+    "filters": Entity(
+        "filters",
+        (
+            SHOP_ID,
+            BUYER_ID,
+            Column("reason", Kind.TEXT, aliases=("原因", "过滤原因")),
+        ),
+    ),
+    "messages": Entity(
+        "messages",
+        (
+            Column("message_id", Kind.ID, True, ("消息ID", "消息编号")),
+            SHOP_ID,
+            BUYER_ID,
+            AGENT_ID,
+            Column("sender_role", Kind.ROLE, True, ("发送方", "发送者", "角色")),
+            Column("sent_at", Kind.TIMESTAMP, True, ("发送时间", "消息时间")),
+            Column("msg_type", Kind.TEXT, aliases=("消息类型",)),
+            Column("content", Kind.CONTENT, aliases=("内容", "消息内容")),
+        ),
+        dedupe_key=("shop_id", "message_id"),
+    ),
+    "orders": Entity(
+        "orders",
+        (
+            Column("order_id", Kind.ID, True, ("订单号", "订单编号", "订单ID")),
+            SHOP_ID,
+            BUYER_ID,
+            Column("created_at", Kind.TIMESTAMP, True, ("下单时间", "创建时间")),
+            Column("paid_at", Kind.TIMESTAMP, aliases=("付款时间", "支付时间")),
+            Column("amount", Kind.AMOUNT, True, ("实付金额", "实付款", "支付金额")),
+            Column("quantity", Kind.QUANTITY, aliases=("件数", "购买数量", "数量"), default="1"),
+            Column("status", Kind.TEXT, aliases=("订单状态", "状态")),
+            Column("refund_amount", Kind.AMOUNT, aliases=("退款金额",), default="0"),
+            Column("updated_at", Kind.TIMESTAMP, aliases=("更新时间", "修改时间")),
+        ),
+    ),
+    "ratings": Entity(
+        "ratings",
+        (
+            Column("rating_id", Kind.ID, True, ("评价ID", "评价编号")),
+            SHOP_ID,
+            BUYER_ID,
+            AGENT_ID,
+            Column("rated_at", Kind.TIMESTAMP, True, ("评价时间",)),
+            Column("score", Kind.SCORE, True, ("评分", "满意度")),
+            Column("channel", Kind.TEXT, aliases=("渠道", "评价渠道")),
+        ),
+        dedupe_key=("shop_id", "rating_id"),
+    ),
+}
+
+# Vocabularies (keys lower-cased) -----------------------------------------------------------
+
+SENDER_ROLES: dict[str, str] = {
+    "buyer": "buyer",
+    "买家": "buyer",
+    "agent": "agent",
+    "客服": "agent",
+    "人工客服": "agent",
+    "人工": "agent",
+    "assist": "assist",
+    "智能辅助": "assist",
+    "auto": "auto",
+    "自动回复": "auto",
+    "机器人": "auto",
+    "全自动机器人": "auto",
+    "system": "system",
+    "系统": "system",
+    "系统消息": "system",
+}
+
+PLATFORMS: dict[str, str] = {
+    "taobao": "taobao",
+    "淘宝": "taobao",
+    "tmall": "tmall",
+    "天猫": "tmall",
+    "pdd": "pdd",
+    "pinduoduo": "pdd",
+    "拼多多": "pdd",
+    "kuaishou": "kuaishou",
+    "快手": "kuaishou",
+    "douyin": "douyin",
+    "抖音": "douyin",
+    "jd": "jd",
+    "京东": "jd",
+}
+
+# Loose: a team not listed here is stored as read (staging maps it to "other").
+TEAMS: dict[str, str] = {
+    "pre_sales": "pre_sales",
+    "presales": "pre_sales",
+    "pre-sales": "pre_sales",
+    "售前": "pre_sales",
+    "after_sales": "after_sales",
+    "aftersales": "after_sales",
+    "after-sales": "after_sales",
+    "售后": "after_sales",
+    "other": "other",
+    "其他": "other",
+}
+
+# Stored as read; the numeric scores 1..5 are stored as '1'..'5'.
+SCORE_LABELS: tuple[str, ...] = ("满意", "一般", "失望", "不满意", "非常满意", "非常不满意")
+
+
+# Quarantine reasons: short fixed phrases ---------------------------------------------------
+
+
+class Reason:
+    MISSING = "missing required value"
+    TIMESTAMP = "unparseable timestamp"
+    ROLE = "unknown sender_role"
+    NON_NUMERIC = "non-numeric amount"
+    NEGATIVE = "negative amount"
+    QUANTITY = "bad quantity"
+    SCORE = "unknown score"
+    PLATFORM = "unknown platform"
+    TIMEZONE = "unknown timezone"
+
+
+# Header matching --------------------------------------------------------------------------
+
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def normalise_header(header: str) -> str:
+    """BOM stripped, trimmed, lower-cased, spaces/hyphens -> '_' ("Message ID" -> "message_id")."""
+    return _SEPARATORS.sub("_", header.replace("\ufeff", "").strip()).lower()
+
+
+def header_lookup(entity: Entity) -> dict[str, str]:
+    """Normalised header or alias -> canonical column name."""
+    lookup: dict[str, str] = {}
+    for column in entity.columns:
+        for name in (column.name, *column.aliases):
+            lookup[normalise_header(name)] = column.name
+    return lookup

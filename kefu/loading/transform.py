@@ -1,0 +1,270 @@
+"""One SQL pass from `_src` (text as read) to `_clean` (typed values plus what is wrong).
+
+`_clean` has `_line`, one typed column per entity column, `_bad` (the row breaks a rule),
+`_errors` (list of {column_name, reason}, one per failing column, NULL for good rows) and
+`_raw_values` (JSON object of the row as read, original header names, NULL for good rows).
+
+Cleaning rules, by column kind (kefu.loading.entities.Kind):
+- every value is trimmed and an empty value is NULL (content is kept exactly as read);
+- a required column with no value: `missing required value`;
+- timestamps: `YYYY-MM-DD HH:MM[:SS[.fff]]` (also `/` as date separator, `T` between date
+  and time, one-digit month/day/hour) is the shop's local time, stored as is; the same with
+  `Z` or an offset (`+08`, `+0800`, `+08:00`) is converted to the shop's local time, using
+  the shop timezones known at load time (default Asia/Shanghai); anything else:
+  `unparseable timestamp` (a date without a time too);
+- amounts: `¥`/`￥` and thousands commas removed, DECIMAL(18, 2) (half-up rounding of more
+  decimals); not a number: `non-numeric amount`; below 0: `negative amount`; empty optional
+  amounts take their default (refund_amount 0);
+- quantity: a whole number >= 1 (`2.0` is 2), empty = 1; anything else: `bad quantity`;
+- score: 1..5 (`4.0` is '4') or a Chinese label (stored as is); else `unknown score`;
+- sender_role / platform: their vocabulary, normalised to English; else `unknown ...`;
+- team: its vocabulary normalised, anything else kept as read (staging maps it to other);
+- timezone: must be a zone name DuckDB knows; else `unknown timezone`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from kefu.loading.entities import (
+    DEFAULT_TIMEZONE,
+    PLATFORMS,
+    SCORE_LABELS,
+    SENDER_ROLES,
+    TEAMS,
+    Column,
+    Entity,
+    Kind,
+    Reason,
+    header_lookup,
+    normalise_header,
+)
+from kefu.loading.readers import SRC, FileRejected
+from kefu.loading.sql import short_error, sql_literal
+
+CLEAN = "_clean"
+
+_LOCAL_TS = r"\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
+_OFFSET_TS = _LOCAL_TS + r"(Z|[+-]\d{2}(:?\d{2})?)"
+
+MACROS = (
+    f"""
+    create or replace temp macro kefu_timestamp(value, tz) as (
+        case
+            when regexp_full_match(replace(value, '/', '-'), '{_LOCAL_TS}')
+                then try_cast(replace(value, '/', '-') as timestamp)
+            when regexp_full_match(replace(value, '/', '-'), '{_OFFSET_TS}')
+                then timezone(tz, try_cast(replace(value, '/', '-') as timestamptz))
+        end
+    )""",
+    """
+    create or replace temp macro kefu_amount(value) as
+        try_cast(replace(replace(replace(value, ',', ''), '¥', ''), '￥', '') as decimal(18, 2))
+    """,
+    """
+    create or replace temp macro kefu_whole(value) as (
+        case
+            when try_cast(value as decimal(38, 6)) = trunc(try_cast(value as decimal(38, 6)))
+                then try_cast(value as decimal(38, 6))
+        end
+    )""",
+)
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The SQL helpers `_clean` uses (temp macros of this connection)."""
+    for macro in MACROS:
+        con.execute(macro)
+
+
+# Header matching --------------------------------------------------------------------------
+
+
+def match_columns(entity: Entity, headers: list[str]) -> dict[str, int]:
+    """Canonical column -> index in `headers`; FileRejected when a required one is missing
+    or two headers name the same column."""
+    lookup = header_lookup(entity)
+    found: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        canonical = lookup.get(normalise_header(header))
+        if canonical is None:
+            continue  # an extra column: ignored
+        if canonical in found:
+            first = headers[found[canonical]]
+            raise FileRejected(
+                f"ambiguous header: {first!r} and {header!r} both name column {canonical}"
+            )
+        found[canonical] = index
+    missing = [column.label() for column in entity.required if column.name not in found]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise FileRejected(f"missing required column{plural}: {', '.join(missing)}")
+    return found
+
+
+def json_keys(headers: list[str]) -> list[str]:
+    """Unique, non-empty names for the raw_values JSON (blank -> column_N, repeats -> name#2)."""
+    keys: list[str] = []
+    seen: set[str] = set()
+    for index, header in enumerate(headers):
+        key = header.replace("\ufeff", "").strip() or f"column_{index + 1}"
+        candidate, copy = key, 1
+        while candidate in seen:
+            copy += 1
+            candidate = f"{key}#{copy}"
+        seen.add(candidate)
+        keys.append(candidate)
+    return keys
+
+
+# The cleaning query -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CleanPlan:
+    """Everything the cleaning query needs to know about one file."""
+
+    entity: Entity
+    columns: dict[str, int]  # canonical column -> c{index} in _src
+    headers: list[str]
+    line_sql: str
+    timezones: dict[str, str]  # shop_id -> timezone, for shops not on the default
+
+
+def build_clean(con: duckdb.DuckDBPyConnection, plan: CleanPlan) -> None:
+    """Create `_clean` from `_src`."""
+    try:
+        con.execute(clean_sql(plan))
+    except duckdb.Error as exc:
+        raise FileRejected(f"could not be checked: {short_error(exc)}") from exc
+
+
+def clean_sql(plan: CleanPlan) -> str:
+    columns = plan.entity.columns
+    raw = [f"{_raw_value(plan, column)} as v_{column.name}" for column in columns]
+    typed = [f"{_typed_value(plan, column)} as x_{column.name}" for column in columns]
+    errors = [f"{_error(column)} as e_{column.name}" for column in columns]
+    first_error = "coalesce(" + ", ".join(f"e_{column.name}" for column in columns) + ")"
+    error_list = ", ".join(
+        f"{{'column_name': {sql_literal(column.name)}, 'reason': e_{column.name}}}"
+        for column in columns
+    )
+    raw_json = ", ".join(
+        f"{sql_literal(key)}, c{index}" for index, key in enumerate(json_keys(plan.headers))
+    )
+    outputs = [f"x_{column.name} as {column.name}" for column in columns]
+    return f"""
+        create or replace temp table {CLEAN} as
+        with
+        source as (
+            select {plan.line_sql} as _line, * from {SRC}
+        ),
+        trimmed as (
+            select *, {", ".join(raw)} from source
+        ),
+        typed as (
+            select *, {", ".join(typed)} from trimmed
+        ),
+        checked as (
+            select *, {", ".join(errors)} from typed
+        )
+        select
+            _line,
+            {", ".join(outputs)},
+            {first_error} is not null as _bad,
+            case when {first_error} is not null then
+                list_filter([{error_list}], lambda error: error.reason is not null)
+            end as _errors,
+            case when {first_error} is not null then json_object({raw_json}) end as _raw_values
+        from checked
+    """
+
+
+def _raw_value(plan: CleanPlan, column: Column) -> str:
+    index = plan.columns.get(column.name)
+    if index is None:
+        return "cast(null as varchar)"
+    if column.kind is Kind.CONTENT:
+        return f"nullif(c{index}, '')"
+    return f"nullif(trim(c{index}), '')"
+
+
+def _typed_value(plan: CleanPlan, column: Column) -> str:
+    value = f"v_{column.name}"
+    kind = column.kind
+    if kind is Kind.TIMESTAMP:
+        expression = f"kefu_timestamp({value}, {_timezone_of_row(plan)})"
+    elif kind is Kind.AMOUNT:
+        expression = f"kefu_amount({value})"
+    elif kind is Kind.QUANTITY:
+        expression = (
+            f"case when kefu_whole({value}) between 1 and 2147483647 "
+            f"then cast(kefu_whole({value}) as integer) end"
+        )
+    elif kind is Kind.SCORE:
+        labels = ", ".join(sql_literal(label) for label in SCORE_LABELS)
+        expression = (
+            f"case when {value} in ({labels}) then {value} "
+            f"when kefu_whole({value}) between 1 and 5 "
+            f"then cast(cast(kefu_whole({value}) as integer) as varchar) end"
+        )
+    elif kind is Kind.ROLE:
+        expression = _vocabulary(value, SENDER_ROLES)
+    elif kind is Kind.PLATFORM:
+        expression = _vocabulary(value, PLATFORMS)
+    elif kind is Kind.TEAM:
+        expression = f"coalesce({_vocabulary(value, TEAMS)}, {value})"
+    elif kind is Kind.TIMEZONE:
+        expression = f"case when {value} in (select name from pg_timezone_names()) then {value} end"
+    else:
+        expression = value
+    if column.default is not None:
+        return f"case when {value} is null then {column.default} else {expression} end"
+    return expression
+
+
+def _vocabulary(value: str, mapping: dict[str, str]) -> str:
+    branches = " ".join(
+        f"when {sql_literal(word)} then {sql_literal(meaning)}" for word, meaning in mapping.items()
+    )
+    return f"(case lower({value}) {branches} end)"
+
+
+def _timezone_of_row(plan: CleanPlan) -> str:
+    """SQL giving the timezone of the row's shop (only shops off the default are listed)."""
+    if not plan.timezones:
+        return sql_literal(DEFAULT_TIMEZONE)
+    branches = " ".join(
+        f"when {sql_literal(shop)} then {sql_literal(zone)}"
+        for shop, zone in sorted(plan.timezones.items())
+    )
+    return f"(case v_{plan.entity.shop_column} {branches} else {sql_literal(DEFAULT_TIMEZONE)} end)"
+
+
+_KIND_REASON: dict[Kind, str] = {
+    Kind.TIMESTAMP: Reason.TIMESTAMP,
+    Kind.ROLE: Reason.ROLE,
+    Kind.AMOUNT: Reason.NON_NUMERIC,
+    Kind.QUANTITY: Reason.QUANTITY,
+    Kind.SCORE: Reason.SCORE,
+    Kind.PLATFORM: Reason.PLATFORM,
+    Kind.TIMEZONE: Reason.TIMEZONE,
+}
+
+
+def _error(column: Column) -> str:
+    """SQL giving the column's quarantine reason, NULL when the value is fine."""
+    value, typed = f"v_{column.name}", f"x_{column.name}"
+    branches = []
+    if column.required:
+        branches.append(f"when {value} is null then {sql_literal(Reason.MISSING)}")
+    reason = _KIND_REASON.get(column.kind)
+    if reason is not None:
+        branches.append(f"when {value} is not null and {typed} is null then {sql_literal(reason)}")
+    if column.kind is Kind.AMOUNT:
+        branches.append(f"when {typed} < 0 then {sql_literal(Reason.NEGATIVE)}")
+    if not branches:
+        return "cast(null as varchar)"
+    return f"case {' '.join(branches)} end"
