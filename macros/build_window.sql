@@ -51,9 +51,23 @@
     cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
 {%- endmacro %}
 
-{#- 客单价-style money ratio: 2 decimals, half away from zero. -#}
+{#- 客单价-style money ratio: DECIMAL(18, 2), half away from zero, NULL on an
+    empty denominator (metrics.md §5.4). DuckDB divides DECIMALs as DOUBLE,
+    which rounds 2.01 / 2 = 1.005 down to 1.00, so the quotient is taken in
+    exact integer arithmetic: both sides scaled to ten-thousandths (inputs have
+    at most 4 decimals), then cents = floor((200·|n| + |d|) / (2·|d|)) with the
+    sign put back. -#}
 {% macro kefu_money_ratio(numerator, denominator) -%}
-    round(cast({{ numerator }} as decimal(18, 4)) / nullif({{ denominator }}, 0), 2)
+    {%- set scaled_numerator = "cast(cast(" ~ numerator ~ " as decimal(38, 4)) * 10000 as hugeint)" -%}
+    {%- set scaled_denominator = "nullif(cast(cast(" ~ denominator ~ " as decimal(38, 4)) * 10000 as hugeint), 0)" -%}
+    cast(
+        cast(
+            sign({{ scaled_numerator }}) * sign({{ scaled_denominator }})
+            * ((abs({{ scaled_numerator }}) * 200 + abs({{ scaled_denominator }})) // (abs({{ scaled_denominator }}) * 2))
+            as decimal(36, 0)
+        ) * 0.01
+        as decimal(18, 2)
+    )
 {%- endmacro %}
 
 {#- Maturity of a reception day's conversion figures (metrics.md §4.6):

@@ -1,0 +1,64 @@
+{#- Rules of conversion, sales credit and satisfaction (metrics.md §4, §5, §7)
+    used by more than one model. -#}
+
+{#- The end of local day `date_column` + `days_after`, as a timestamp: the
+    first instant that no longer belongs to that day ("before the end of D+1"
+    means `< kefu_day_end('biz_date', 1)`). -#}
+{% macro kefu_day_end(date_column, days_after=0) -%}
+    cast({{ date_column }} + cast({{ days_after }} as integer) + 1 as timestamp)
+{%- endmacro %}
+
+{#- First reception date of the consult window (metrics.md §5.2, §5.5): a reply
+    in a reception dated on or after `date_column` − consult_window_days can
+    earn (or assist) an order of `date_column`. -#}
+{% macro kefu_consult_window_start(date_column, days_column) -%}
+    ({{ date_column }} - cast({{ days_column }} as integer))
+{%- endmacro %}
+
+{#- One credit of metrics.md §5.2, as a select of (shop_id, order_id, agent_id):
+    the account of the latest serving reply at or before `anchor_at` of each
+    order of `orders`, in a reception dated from `anchor_date` −
+    consult_window_days on; agent_id NULL when there is none.
+
+    `serving_instants` holds one row per (shop_id, buyer_id, sent_at) with the
+    smallest agent_id replying at that instant (the tie rule), so an ASOF join
+    finds the latest reply in one pass instead of pairing every reply with
+    every order of the buyer. A reply older than the window is the latest one
+    only when every other is older still, so checking the window after the
+    join is exact. -#}
+{% macro kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date) -%}
+    select
+        {{ orders }}.shop_id,
+        {{ orders }}.order_id,
+        case
+            when {{ serving_instants }}.biz_date
+                >= {{ kefu_consult_window_start(orders ~ '.' ~ anchor_date, orders ~ '.consult_window_days') }}
+                then {{ serving_instants }}.agent_id
+        end as agent_id
+    from {{ orders }}
+    asof left join {{ serving_instants }}
+        on {{ orders }}.shop_id = {{ serving_instants }}.shop_id
+        and {{ orders }}.buyer_id = {{ serving_instants }}.buyer_id
+        and {{ orders }}.{{ anchor_at }} >= {{ serving_instants }}.sent_at
+{%- endmacro %}
+
+{#- Conversion counts of metrics.md §4 over received receptions of
+    int_receptions_inquired, grouped by the caller. Buyers are counted
+    distinct, so one grain serves both levels: per account and day each
+    reception is one buyer; per shop and day a buyer counts once, as inquiry /
+    ordered / converted when any of that day's receptions is. A group's
+    maturity flags are those of its day. -#}
+{% macro kefu_conversion_counts() -%}
+    count(distinct buyer_id) filter (where is_inquiry) as inquiry_buyer_cnt,
+    count(distinct buyer_id) filter (where has_order) as inq_order_cnt,
+    count(distinct buyer_id) filter (where is_paid_next_day) as inq_pay_next_day_cnt,
+    count(distinct buyer_id) filter (where is_paid_final) as inq_pay_final_cnt,
+    bool_and(is_next_day_final) as is_next_day_final,
+    bool_and(is_final) as is_final
+{%- endmacro %}
+
+{#- Σ of a money column over the rows meeting `condition`, DECIMAL(18, 2),
+    0 (not NULL) when no row does (metrics.md §8). -#}
+{% macro kefu_money_sum(expression, condition='true') -%}
+    cast(coalesce(sum({{ expression }}) filter (where {{ condition }}), 0) as decimal(18, 2))
+{%- endmacro %}

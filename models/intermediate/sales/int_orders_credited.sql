@@ -1,0 +1,117 @@
+{{ config(materialized='table') }}
+-- One row per order (shop_id, order_id), its latest version, with its order
+-- credit, payment credit and the credit the shop's attribution_mode keeps
+-- (metrics.md §5.2–5.3). A paid order with no credit is silent (静默下单).
+-- A table, not a view: several models and tests read it, so it is computed
+-- once per build instead of once per reader (10M-message warehouses).
+with
+
+stg_exports__orders as (
+    select * from {{ ref('stg_exports__orders') }}
+),
+
+int_serving_replies as (
+    select * from {{ ref('int_serving_replies') }}
+),
+
+int_shops_completed as (
+    select * from {{ ref('int_shops_completed') }}
+),
+
+orders_with_rules as (
+    select
+        stg_exports__orders.shop_id,
+        stg_exports__orders.order_id,
+        stg_exports__orders.buyer_id,
+        int_shops_completed.attribution_mode,
+        stg_exports__orders.amount,
+        stg_exports__orders.quantity,
+        int_shops_completed.consult_window_days,
+        stg_exports__orders.is_paid,
+        stg_exports__orders.created_date,
+        stg_exports__orders.paid_date,
+        stg_exports__orders.created_at,
+        stg_exports__orders.paid_at
+    from stg_exports__orders
+    inner join int_shops_completed
+        on stg_exports__orders.shop_id = int_shops_completed.shop_id
+),
+
+paid_orders as (
+    select * from orders_with_rules
+    where is_paid
+),
+
+-- Ties on time go to the smaller agent_id in text order: keep one account per
+-- instant before looking for the latest reply.
+serving_instants as (
+    select
+        shop_id,
+        buyer_id,
+        min(agent_id) as agent_id,
+        biz_date,
+        sent_at
+    from int_serving_replies
+    group by shop_id, buyer_id, biz_date, sent_at
+),
+
+order_credits as (
+    {{ kefu_latest_serving_account('orders_with_rules', 'serving_instants', 'created_at', 'created_date') }}
+),
+
+payment_credits as (
+    {{ kefu_latest_serving_account('paid_orders', 'serving_instants', 'paid_at', 'paid_date') }}
+),
+
+credited as (
+    select
+        orders_with_rules.shop_id,
+        orders_with_rules.order_id,
+        orders_with_rules.buyer_id,
+        order_credits.agent_id as order_agent_id,
+        payment_credits.agent_id as payment_agent_id,
+        case orders_with_rules.attribution_mode
+            when 'order' then order_credits.agent_id
+            when 'payment' then payment_credits.agent_id
+            when 'order_first' then coalesce(order_credits.agent_id, payment_credits.agent_id)
+        end as credited_agent_id,
+        orders_with_rules.attribution_mode,
+        orders_with_rules.amount,
+        orders_with_rules.quantity,
+        orders_with_rules.consult_window_days,
+        orders_with_rules.is_paid,
+        orders_with_rules.created_date,
+        orders_with_rules.paid_date,
+        orders_with_rules.created_at,
+        orders_with_rules.paid_at
+    from orders_with_rules
+    left join order_credits
+        on orders_with_rules.shop_id = order_credits.shop_id
+            and orders_with_rules.order_id = order_credits.order_id
+    left join payment_credits
+        on orders_with_rules.shop_id = payment_credits.shop_id
+            and orders_with_rules.order_id = payment_credits.order_id
+),
+
+flagged as (
+    select
+        shop_id,
+        order_id,
+        buyer_id,
+        order_agent_id,
+        payment_agent_id,
+        credited_agent_id,
+        attribution_mode,
+        amount,
+        quantity,
+        consult_window_days,
+        is_paid,
+        is_paid and credited_agent_id is null as is_silent,
+        created_date,
+        paid_date,
+        created_at,
+        paid_at
+    from credited
+)
+
+select * from flagged

@@ -1,0 +1,66 @@
+-- Each order is credited to at most one account (metrics.md §5.3): every
+-- credited paid order of fct_order_credits is counted once in the accounts'
+-- cs_order_cnt of its payment day, and its credit is its order or payment
+-- credit. Returns the shop-days and orders that break this.
+with
+
+fct_order_credits as (
+    select * from {{ ref('fct_order_credits') }}
+),
+
+int_agent_days_sold as (
+    select * from {{ ref('int_agent_days_sold') }}
+),
+
+credited_per_day as (
+    select
+        shop_id,
+        paid_date as biz_date,
+        count(*) as credited_order_cnt
+    from fct_order_credits
+    where is_paid and credited_agent_id is not null
+    group by shop_id, paid_date
+),
+
+counted_per_day as (
+    select
+        shop_id,
+        biz_date,
+        sum(cs_order_cnt) as counted_order_cnt
+    from int_agent_days_sold
+    group by shop_id, biz_date
+),
+
+day_mismatches as (
+    select
+        coalesce(credited_per_day.shop_id, counted_per_day.shop_id) as shop_id,
+        null as order_id,
+        coalesce(credited_per_day.biz_date, counted_per_day.biz_date) as biz_date
+    from credited_per_day
+    full outer join counted_per_day
+        on credited_per_day.shop_id = counted_per_day.shop_id
+            and credited_per_day.biz_date = counted_per_day.biz_date
+    where coalesce(credited_per_day.credited_order_cnt, 0) <> coalesce(counted_per_day.counted_order_cnt, 0)
+),
+
+order_mismatches as (
+    select
+        shop_id,
+        order_id,
+        paid_date as biz_date
+    from fct_order_credits
+    where
+        credited_agent_id is not distinct from null and not is_silent and is_paid
+        or credited_agent_id is not null and is_silent
+        or credited_agent_id is not null
+        and credited_agent_id is distinct from order_agent_id
+        and credited_agent_id is distinct from payment_agent_id
+),
+
+mismatches as (
+    select * from day_mismatches
+    union all
+    select * from order_mismatches
+)
+
+select * from mismatches
