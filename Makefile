@@ -23,8 +23,8 @@ test: install lint
 	$(BIN)/pytest -q
 
 lint: install
-	$(BIN)/ruff check kefu orchestration tests
-	$(BIN)/ruff format --check kefu orchestration tests
+	$(BIN)/ruff check kefu orchestration expectations tests
+	$(BIN)/ruff format --check kefu orchestration expectations tests
 	$(BIN)/sqlfluff lint models tests/dbt
 
 ## make bench: generate and load 10 million messages, then build; prints time and peak memory

@@ -20,9 +20,7 @@ def _date(text: str) -> dt.date:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefu", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--db", help="warehouse file (env KEFU_DB, default data/warehouse.duckdb)"
-    )
+    common.add_argument("--db", help="warehouse file (env KEFU_DB, default data/warehouse.duckdb)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser(

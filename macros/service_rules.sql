@@ -1,5 +1,7 @@
 {#- Rules of the service metrics (metrics.md §2, §3, §6) used by more than one
-    model, and the generic data tests of the service marts. -#}
+    model. The service marts' data tests use the generic tests of
+    test_kefu_ranges.sql (kefu_unit_interval, kefu_at_most, kefu_non_negative)
+    and kefu_between below (hour of day 0–23). -#}
 
 {#- Order of messages within a reception: (sent_at, message_id), message_id
     compared as text (metrics.md §1). message_id is VARCHAR from staging on. -#}
@@ -42,14 +44,6 @@
         {{ column }}
     {%- endif -%}
 {%- endmacro %}
-
-{#- Data test: no row where column_name exceeds the column (or expression)
-    `other`, e.g. a numerator above its denominator. NULLs pass. -#}
-{% test kefu_not_greater_than(model, column_name, other) %}
-    select *
-    from {{ model }}
-    where {{ column_name }} > {{ other }}
-{% endtest %}
 
 {#- Data test: every non-NULL value lies in [min_value, max_value]. -#}
 {% test kefu_between(model, column_name, min_value, max_value) %}

@@ -3,9 +3,12 @@
 -- message of the reception's (shop_id, agent_id, buyer_id, biz_date), agent and
 -- auto messages before the buyer's first one included (metrics.md §2.5), with
 -- its session_seq. A new session starts where the gap to the previous message
--- exceeds max_wait_s (exactly max_wait_s does not split).
--- Table, not view: rounds and sessions both read it, and its window over every
--- message is the costliest step on 10M messages; computing it once is faster.
+-- exceeds max_wait_s (exactly max_wait_s does not split). replies_through
+-- counts the valid replies (agent / assist) up to and including the message:
+-- int_rounds_paired pairs rounds from it; it is computed here because it
+-- shares session_seq's window (same partition and order: one sort, not two).
+-- Table, not view: rounds and sessions both read it, and its windows over every
+-- message are the costliest step on 10M messages; computing them once is faster.
 with
 
 int_messages_classified as (
@@ -21,21 +24,27 @@ received_messages as (
     from int_messages_classified
     inner join int_receptions_filtered
         on int_messages_classified.shop_id = int_receptions_filtered.shop_id
-        and int_messages_classified.agent_id = int_receptions_filtered.agent_id
-        and int_messages_classified.buyer_id = int_receptions_filtered.buyer_id
-        and int_messages_classified.biz_date = int_receptions_filtered.biz_date
+            and int_messages_classified.agent_id = int_receptions_filtered.agent_id
+            and int_messages_classified.buyer_id = int_receptions_filtered.buyer_id
+            and int_messages_classified.biz_date = int_receptions_filtered.biz_date
     where not int_receptions_filtered.is_filtered
+),
+
+previous_messages as (
+    select
+        *,
+        lag(sent_at) over (
+            partition by shop_id, agent_id, buyer_id, biz_date
+            order by {{ kefu_message_order() }}
+        ) as previous_sent_at
+    from received_messages
 ),
 
 gaps as (
     select
         *,
-        {{ kefu_seconds_between(
-            'lag(sent_at) over (partition by shop_id, agent_id, buyer_id, biz_date order by '
-            ~ kefu_message_order() ~ ')',
-            'sent_at',
-        ) }} as gap_s
-    from received_messages
+        {{ kefu_seconds_between('previous_sent_at', 'sent_at') }} as gap_s
+    from previous_messages
 ),
 
 session_starts as (
@@ -52,11 +61,9 @@ sessionized as (
         buyer_id,
         message_id,
         sender_role,
-        cast(sum(case when is_session_start then 1 else 0 end) over (
-            partition by shop_id, agent_id, buyer_id, biz_date
-            order by {{ kefu_message_order() }}
-            rows between unbounded preceding and current row
-        ) as integer) as session_seq,
+        cast(sum(case when is_session_start then 1 else 0 end) over reception_so_far as integer)
+            as session_seq,
+        cast(count(*) filter (where is_valid_reply) over reception_so_far as integer) as replies_through,
         gap_s,
         is_buyer_message,
         is_valid_reply,
@@ -64,6 +71,11 @@ sessionized as (
         biz_date,
         sent_at
     from session_starts
+    window reception_so_far as (
+        partition by shop_id, agent_id, buyer_id, biz_date
+        order by {{ kefu_message_order() }}
+        rows between unbounded preceding and current row
+    )
 )
 
 select * from sessionized

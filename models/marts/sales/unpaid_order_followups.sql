@@ -1,5 +1,6 @@
 -- One row per credited order still unpaid as of the as-of date (催付 list):
--- created on or before as_of_date, no paid_at in its latest version, with the
+-- created on or before as_of_date and not paid by its end (no paid_at in the
+-- latest version, or a payment dated after as_of_date), with the
 -- credited account to follow it up. hours_since_order counts to the end of the
 -- as-of date, never to the wall clock, so the same inputs give the same list.
 with
@@ -29,7 +30,7 @@ unpaid_credited_orders as (
     from int_orders_credited
     cross join as_of
     where
-        not int_orders_credited.is_paid
+        (not int_orders_credited.is_paid or int_orders_credited.paid_date > as_of.as_of_date)
         and int_orders_credited.credited_agent_id is not null
         and int_orders_credited.created_date <= as_of.as_of_date
 ),

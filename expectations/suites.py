@@ -1,0 +1,411 @@
+"""The data-quality suites as data: for each table, the SQL that reads it from DuckDB and
+the Great Expectations (GX 1.x) expectations it must meet, each critical or a warning.
+
+Three suites (`kefu check` runs them all, `kefu.checks.run_checks` can pick):
+
+- `incoming`: the rows of the latest load run in raw.messages / raw.orders / raw.ratings,
+  and the quarantine share of each file of that run (a warning, not critical);
+- `staging`: stg_exports__messages and stg_exports__orders;
+- `marts`: the published marts of contract §3, and no message text anywhere in schema marts.
+
+A table function receives the columns the table has (from information_schema), so that
+rules written for "every rate column" or "every count" cover the columns that exist, and
+reads only the columns its expectations look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import great_expectations.expectations as gxe
+from great_expectations.expectations.metadata_types import FailureSeverity
+
+from expectations.custom import ExpectTableColumnsToExclude
+
+# A file of one load whose quarantined rows exceed this share of its rows gets a warning.
+QUARANTINE_SHARE_WARN = 0.05
+
+SENDER_ROLES = ["buyer", "agent", "assist", "auto", "system"]
+RATING_SCORES = [
+    *("1", "2", "3", "4", "5"),
+    *("满意", "非常满意", "一般", "失望", "不满意", "非常不满意"),
+]
+# Column names that would carry chat text; none may appear in schema marts.
+MESSAGE_TEXT_COLUMNS = ["content"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation and whether its failure fails the run (critical) or only warns."""
+
+    expectation: gxe.Expectation
+    is_critical: bool = True
+
+
+@dataclass(frozen=True)
+class TableSuite:
+    """What one suite checks in one table."""
+
+    suite: str
+    table: str  # schema.table as named in reports
+    sql: str  # the query read into pandas and validated
+    checks: list[Check]
+    missing_hint: str  # what to run when the table does not exist yet
+
+
+# ---------------------------------------------------------------- expectation helpers
+
+
+def _critical(expectation: gxe.Expectation) -> Check:
+    return Check(expectation, is_critical=True)
+
+
+def _warning(expectation: gxe.Expectation) -> Check:
+    expectation.severity = FailureSeverity.WARNING
+    return Check(expectation, is_critical=False)
+
+
+def not_null(column: str) -> Check:
+    return _critical(gxe.ExpectColumnValuesToNotBeNull(column=column))
+
+
+def unique_key(columns: list[str]) -> Check:
+    if len(columns) == 1:
+        return _critical(gxe.ExpectColumnValuesToBeUnique(column=columns[0]))
+    return _critical(gxe.ExpectCompoundColumnsToBeUnique(column_list=columns))
+
+
+def at_least(column: str, minimum: float) -> Check:
+    """column ≥ minimum; NULL allowed (a rate or average with an empty denominator)."""
+    return _critical(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=minimum))
+
+
+def between(column: str, minimum: float, maximum: float) -> Check:
+    """minimum ≤ column ≤ maximum; NULL allowed."""
+    return _critical(
+        gxe.ExpectColumnValuesToBeBetween(column=column, min_value=minimum, max_value=maximum)
+    )
+
+
+def a_at_least_b(column_a: str, column_b: str) -> Check:
+    """column_a ≥ column_b on rows where both are set (a denominator and its numerator)."""
+    return _critical(
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=column_a,
+            column_B=column_b,
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        )
+    )
+
+
+def no_message_text() -> Check:
+    """No column that would carry chat text (contract §3: marts hold no message text)."""
+    return _critical(ExpectTableColumnsToExclude(column_set=MESSAGE_TEXT_COLUMNS))
+
+
+def columns_present(columns: list[str]) -> Check:
+    """The contract's columns exist (more columns are welcome)."""
+    return _critical(gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=False))
+
+
+def expectation_columns(expectation: gxe.Expectation) -> list[str]:
+    """The columns an expectation reads, in order."""
+    found: list[str] = []
+    for name in ("column", "column_A", "column_B"):
+        value = getattr(expectation, name, None)
+        if isinstance(value, str):
+            found.append(value)
+    for name in ("column_list", "column_set"):
+        value = getattr(expectation, name, None)
+        if isinstance(value, list | tuple | set):
+            found.extend(str(item) for item in value)
+    return found
+
+
+def _select(table: str, checks: list[Check], existing: list[str], where: str = "") -> str:
+    """`select` of the existing columns the checks read (quoted), from table."""
+    wanted: list[str] = []
+    for check in checks:
+        for column in expectation_columns(check.expectation):
+            if column in existing and column not in wanted:
+                wanted.append(column)
+    select_list = ", ".join(f'"{column}"' for column in wanted) or "1 as no_columns"
+    return f"select {select_list} from {table}" + (f" where {where}" if where else "")
+
+
+# ---------------------------------------------------------------- incoming (raw layer)
+
+_LATEST_LOAD_RUN = (
+    "_file_id in (select file_id from raw.load_files"
+    " where load_run_id = (select max(load_run_id) from raw.load_files))"
+)
+_RAW_HINT = "run kefu load first"
+
+
+def raw_messages(existing: list[str]) -> TableSuite:
+    checks = [
+        *(not_null(c) for c in ["message_id", "shop_id", "buyer_id", "agent_id", "sender_role"]),
+        not_null("sent_at"),
+        _critical(gxe.ExpectColumnValuesToBeInSet(column="sender_role", value_set=SENDER_ROLES)),
+    ]
+    sql = _select("raw.messages", checks, existing, _LATEST_LOAD_RUN)
+    return TableSuite("incoming", "raw.messages", sql, checks, _RAW_HINT)
+
+
+def raw_orders(existing: list[str]) -> TableSuite:
+    checks = [
+        *(not_null(c) for c in ["order_id", "shop_id", "buyer_id", "created_at", "amount"]),
+        at_least("amount", 0),
+        at_least("quantity", 1),
+        at_least("refund_amount", 0),
+    ]
+    sql = _select("raw.orders", checks, existing, _LATEST_LOAD_RUN)
+    return TableSuite("incoming", "raw.orders", sql, checks, _RAW_HINT)
+
+
+def raw_ratings(existing: list[str]) -> TableSuite:
+    checks = [
+        *(not_null(c) for c in ["rating_id", "shop_id", "buyer_id", "agent_id", "rated_at"]),
+        not_null("score"),
+        _warning(gxe.ExpectColumnValuesToBeInSet(column="score", value_set=RATING_SCORES)),
+    ]
+    sql = _select("raw.ratings", checks, existing, _LATEST_LOAD_RUN)
+    return TableSuite("incoming", "raw.ratings", sql, checks, _RAW_HINT)
+
+
+def raw_load_files(existing: list[str]) -> TableSuite:
+    """Quarantine share of every file the latest load run read (a warning, not critical)."""
+    checks = [
+        _warning(
+            gxe.ExpectColumnValuesToBeBetween(
+                column="quarantine_share", min_value=0, max_value=QUARANTINE_SHARE_WARN
+            )
+        )
+    ]
+    sql = (
+        "select file_path, entity, rows_read, rows_quarantined,"
+        " cast(rows_quarantined as double) / nullif(rows_read, 0) as quarantine_share"
+        " from raw.load_files where status = 'loaded'"
+        " and load_run_id = (select max(load_run_id) from raw.load_files)"
+    )
+    return TableSuite("incoming", "raw.load_files", sql, checks, _RAW_HINT)
+
+
+# ---------------------------------------------------------------- staging
+
+_BUILD_HINT = "run kefu build first"
+
+
+def stg_exports__messages(existing: list[str]) -> TableSuite:
+    checks = [
+        unique_key(["shop_id", "message_id"]),
+        *(not_null(c) for c in ["shop_id", "message_id", "buyer_id", "agent_id", "sent_at"]),
+        not_null("biz_date"),
+        _critical(gxe.ExpectColumnValuesToBeInSet(column="sender_role", value_set=SENDER_ROLES)),
+    ]
+    table = "staging.stg_exports__messages"
+    return TableSuite("staging", table, _select(table, checks, existing), checks, _BUILD_HINT)
+
+
+def stg_exports__orders(existing: list[str]) -> TableSuite:
+    checks = [
+        unique_key(["shop_id", "order_id"]),
+        *(not_null(c) for c in ["shop_id", "order_id", "buyer_id", "created_at", "amount"]),
+        at_least("amount", 0),
+        at_least("quantity", 1),
+        at_least("refund_amount", 0),
+    ]
+    table = "staging.stg_exports__orders"
+    return TableSuite("staging", table, _select(table, checks, existing), checks, _BUILD_HINT)
+
+
+# ---------------------------------------------------------------- marts (contract §3)
+
+_AGENT_FIGURES = [
+    "consult_buyer_cnt", "filtered_buyer_cnt", "received_buyer_cnt", "replied_buyer_cnt",
+    "unreplied_buyer_cnt", "reply_rate",
+    "buyer_msg_cnt", "agent_msg_cnt", "answer_question_ratio",
+    "first_response_cnt", "first_response_total_s", "avg_first_response_s",
+    "response_cnt", "response_total_s", "avg_response_s",
+    "round_cnt", "replied_3min_round_cnt", "reply_3min_rate", "slow_reception_cnt",
+    "reception_duration_s", "avg_reception_duration_s", "max_concurrent_receptions",
+    "inquiry_buyer_cnt", "inq_order_cnt", "inq_pay_next_day_cnt", "inq_to_pay_rate_next_day",
+    "inq_pay_final_cnt", "inq_to_pay_rate_final", "is_next_day_final", "is_final",
+    "cs_sales_amt", "cs_sales_qty", "cs_sales_buyer_cnt", "cs_order_cnt", "cs_aov",
+    "cs_items_per_buyer", "assist_buyer_cnt",
+    "rating_cnt", "satisfied_cnt", "neutral_cnt", "disappointed_cnt", "good_rate",
+]  # fmt: skip
+
+# Contract §3: the key of each mart and the columns BI relies on.
+MART_KEYS: dict[str, list[str]] = {
+    "agent_daily_kpis": ["shop_id", "agent_id", "biz_date"],
+    "shop_daily_kpis": ["shop_id", "biz_date"],
+    "agent_weekly_kpis": ["shop_id", "agent_id", "week_start"],
+    "agent_monthly_kpis": ["shop_id", "agent_id", "month_start"],
+    "fct_rounds": ["shop_id", "agent_id", "buyer_id", "biz_date", "round_seq"],
+    "fct_receptions": ["shop_id", "agent_id", "buyer_id", "biz_date"],
+    "fct_order_credits": ["shop_id", "order_id"],
+    "platform_service_daily": ["shop_id", "agent_id", "biz_date", "preset"],
+    "reception_load_hourly": ["shop_id", "agent_id", "biz_date", "hour"],
+}
+
+MART_COLUMNS: dict[str, list[str]] = {
+    "agent_daily_kpis": ["shop_id", "agent_id", "agent_name", "biz_date", *_AGENT_FIGURES],
+    "shop_daily_kpis": [
+        "shop_id", "biz_date", "consult_buyer_cnt", "filtered_buyer_cnt",
+        "received_buyer_cnt", "replied_buyer_cnt", "unreplied_buyer_cnt", "reply_rate",
+        "inquiry_buyer_cnt", "inq_order_cnt", "inq_pay_next_day_cnt",
+        "inq_to_pay_rate_next_day", "inq_pay_final_cnt", "inq_to_pay_rate_final",
+        "is_next_day_final", "is_final",
+        "buyer_msg_cnt", "agent_msg_cnt", "answer_question_ratio",
+        "first_response_cnt", "first_response_total_s", "avg_first_response_s",
+        "response_cnt", "response_total_s", "avg_response_s", "round_cnt",
+        "replied_3min_round_cnt", "reply_3min_rate",
+        "paid_sales_amt", "cs_sales_amt", "silent_sales_amt", "cs_sales_share", "cs_aov",
+        "silent_aov",
+    ],
+    "agent_weekly_kpis": ["shop_id", "agent_id", "week_start"],
+    "agent_monthly_kpis": ["shop_id", "agent_id", "month_start"],
+    "fct_rounds": [
+        "shop_id", "agent_id", "buyer_id", "biz_date", "round_seq", "asked_at", "replied_at",
+        "wait_s", "is_replied", "is_timed", "is_first_round", "is_slow",
+    ],
+    "fct_receptions": [
+        "shop_id", "agent_id", "buyer_id", "biz_date", "is_filtered", "is_replied",
+        "is_inquiry", "is_after_sale", "first_message_at", "first_reply_at",
+        "reception_duration_s", "session_cnt", "round_cnt",
+    ],
+    "fct_order_credits": [
+        "shop_id", "order_id", "buyer_id", "created_at", "paid_at", "amount", "quantity",
+        "order_agent_id", "payment_agent_id", "credited_agent_id", "is_silent",
+    ],
+    "platform_service_daily": [
+        "shop_id", "agent_id", "biz_date", "preset", "unit", "sla_s", "assessed_cnt",
+        "within_sla_cnt", "sla_reply_rate", "capped_round_cnt", "capped_wait_total_s",
+        "capped_avg_response_s",
+    ],
+    "reception_load_hourly": [
+        "shop_id", "agent_id", "biz_date", "hour", "consult_buyer_cnt", "buyer_msg_cnt",
+        "max_concurrent_receptions",
+    ],
+}  # fmt: skip
+
+# (a, b): a ≥ b wherever both columns exist — a denominator and its numerator, a whole
+# and its part (metrics.md §2–§7).
+AT_LEAST_PAIRS: list[tuple[str, str]] = [
+    ("consult_buyer_cnt", "received_buyer_cnt"),
+    ("consult_buyer_cnt", "filtered_buyer_cnt"),
+    ("received_buyer_cnt", "replied_buyer_cnt"),
+    ("received_buyer_cnt", "unreplied_buyer_cnt"),
+    ("received_buyer_cnt", "inquiry_buyer_cnt"),
+    ("received_buyer_cnt", "slow_reception_cnt"),
+    ("inquiry_buyer_cnt", "inq_order_cnt"),
+    ("inquiry_buyer_cnt", "inq_pay_next_day_cnt"),
+    ("inquiry_buyer_cnt", "inq_pay_final_cnt"),
+    ("inq_pay_final_cnt", "inq_pay_next_day_cnt"),
+    ("round_cnt", "replied_3min_round_cnt"),
+    ("round_cnt", "response_cnt"),
+    ("round_cnt", "first_response_cnt"),
+    ("response_total_s", "first_response_total_s"),
+    ("rating_cnt", "satisfied_cnt"),
+    ("rating_cnt", "neutral_cnt"),
+    ("rating_cnt", "disappointed_cnt"),
+    ("cs_order_cnt", "cs_sales_buyer_cnt"),
+    ("paid_sales_amt", "cs_sales_amt"),
+    ("paid_sales_amt", "silent_sales_amt"),
+    ("assessed_cnt", "within_sla_cnt"),
+    ("replied_at", "asked_at"),
+    ("first_reply_at", "first_message_at"),
+]
+
+# Columns that are shares in [0, 1] without `rate` in their name (metrics.md §8).
+SHARE_COLUMNS = ["cs_sales_share"]
+# Lower bounds other than 0 by column name.
+MINIMUMS = {"round_seq": 1, "quantity": 1}
+
+
+def is_rate(column: str) -> bool:
+    return "rate" in column or column in SHARE_COLUMNS
+
+
+def is_non_negative_figure(column: str) -> bool:
+    """Counts, sums, durations, money and ratios: never below zero."""
+    return column.endswith(("_cnt", "_s", "_amt", "_aov", "_qty", "_ratio")) or column in {
+        "amount",
+        "cs_items_per_buyer",
+        "max_concurrent_receptions",
+    }
+
+
+def mart_checks(mart: str, existing: list[str]) -> list[Check]:
+    """The rules every mart meets: contract columns present, key unique and not null,
+    rates in [0, 1] (NULL allowed), numerators ≤ denominators, figures ≥ 0, no text."""
+    keys = MART_KEYS[mart]
+    checks = [columns_present(MART_COLUMNS[mart]), no_message_text()]
+    if all(key in existing for key in keys):
+        checks.append(unique_key(keys))
+    checks += [not_null(key) for key in keys if key in existing]
+    for column in existing:
+        if is_rate(column):
+            checks.append(between(column, 0, 1))
+        elif column in MINIMUMS:
+            checks.append(at_least(column, MINIMUMS[column]))
+        elif is_non_negative_figure(column):
+            checks.append(at_least(column, 0))
+    if "hour" in existing:
+        checks.append(between("hour", 0, 23))
+    checks += [a_at_least_b(a, b) for a, b in AT_LEAST_PAIRS if a in existing and b in existing]
+    return checks
+
+
+def mart_suite(mart: str) -> Callable[[list[str]], TableSuite]:
+    """The suite function of one mart."""
+
+    def suite(existing: list[str]) -> TableSuite:
+        table = f"marts.{mart}"
+        checks = mart_checks(mart, existing)
+        return TableSuite("marts", table, _select(table, checks, existing), checks, _BUILD_HINT)
+
+    suite.__name__ = mart
+    suite.__doc__ = f"Contract §3 rules of marts.{mart}."
+    return suite
+
+
+def marts_without_message_text(existing: list[str]) -> TableSuite:
+    """No table of schema marts has a message-text column (contract §3), including
+    the tables without a suite of their own."""
+    checks = [
+        _critical(
+            gxe.ExpectColumnValuesToNotBeInSet(column="column_name", value_set=MESSAGE_TEXT_COLUMNS)
+        )
+    ]
+    sql = (
+        "select table_name, lower(column_name) as column_name from information_schema.columns"
+        " where table_schema = 'marts' and table_catalog = current_database()"
+    )
+    return TableSuite("marts", "marts.*", sql, checks, _BUILD_HINT)
+
+
+# ---------------------------------------------------------------- registry
+
+SuiteFunction = Callable[[list[str]], TableSuite]
+
+# Suite name -> (table the suite reads, whose columns the function receives; function).
+SUITES: dict[str, list[tuple[str, SuiteFunction]]] = {
+    "incoming": [
+        ("raw.messages", raw_messages),
+        ("raw.orders", raw_orders),
+        ("raw.ratings", raw_ratings),
+        ("raw.load_files", raw_load_files),
+    ],
+    "staging": [
+        ("staging.stg_exports__messages", stg_exports__messages),
+        ("staging.stg_exports__orders", stg_exports__orders),
+    ],
+    "marts": [
+        *((f"marts.{mart}", mart_suite(mart)) for mart in MART_KEYS),
+        ("information_schema.columns", marts_without_message_text),
+    ],
+}

@@ -1,0 +1,157 @@
+"""What the warehouse holds, as far as planning a build needs to know: which marts exist,
+the last day the data covers, the earliest day newly loaded rows touch, and the ruleset
+parameters that size the refresh window. Reads only; nothing here looks at the clock."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from kefu.paths import PROJECT_DIR
+
+MARTS_DIR = PROJECT_DIR / "models" / "marts"
+RULESETS_CSV = PROJECT_DIR / "seeds" / "rulesets.csv"
+# Master data whose new rows change figures of every day (filter list "any date", a shop's
+# timezone or ruleset, an agent's name on every row): a load of them calls for a full build.
+MASTER_DATA_ENTITIES = ("shops", "agents", "filters")
+
+
+@contextlib.contextmanager
+def connect(db_path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A connection, or None when the warehouse file does not exist yet.
+
+    read_only suits another process (a schedule tick); inside the process that ran dbt
+    in-process use the default, as dbt-duckdb keeps its read-write connection open and
+    DuckDB refuses a second one with a different configuration."""
+    if not Path(db_path).exists():
+        yield None
+        return
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def mart_names() -> list[str]:
+    """The marts the dbt project builds (one model per .sql file under models/marts)."""
+    return sorted(path.stem for path in MARTS_DIR.rglob("*.sql"))
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables"
+        " where table_catalog = current_database() and table_schema = ?",
+        [schema],
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def marts_exist(con: duckdb.DuckDBPyConnection | None) -> bool:
+    """Every mart of the project exists in the warehouse (else a window build would
+    create the missing ones with the window's days only)."""
+    if con is None:
+        return False
+    names = mart_names()
+    return bool(names) and set(names) <= existing_tables(con, "marts")
+
+
+def ruleset_parameter(con: duckdb.DuckDBPyConnection | None, name: str) -> int:
+    """The largest value of a ruleset parameter over the shops of the warehouse
+    (intermediate.int_shops_completed), or over the rulesets seed before the first build."""
+    if con is not None:
+        try:
+            sql = f"select max({name}) from intermediate.int_shops_completed"
+            row = con.execute(sql).fetchone()
+        except duckdb.Error:  # not built yet, or its seed is missing
+            row = None
+        if row and row[0] is not None:
+            return int(row[0])
+    with RULESETS_CSV.open(encoding="utf-8") as handle:
+        values = [int(record[name]) for record in csv.DictReader(handle)]
+    if not values:
+        raise ValueError(f"{RULESETS_CSV} has no ruleset rows")
+    return max(values)
+
+
+def _date(value: object) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise TypeError(f"not a date: {value!r}")
+
+
+def data_last_day(con: duckdb.DuckDBPyConnection | None) -> dt.date | None:
+    """The last day the loaded data covers (metrics.md §4.6): the latest local date among
+    message sent_at and order created_at / paid_at (raw timestamps are local wall time)."""
+    if con is None or not {"messages", "orders"} <= existing_tables(con, "raw"):
+        return None
+    row = con.execute(
+        """
+        select greatest(
+            (select max(sent_at) from raw.messages),
+            (select max(created_at) from raw.orders),
+            (select max(paid_at) from raw.orders)
+        )
+        """
+    ).fetchone()
+    return _date(row[0]) if row else None
+
+
+def loaded_entities(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> set[str]:
+    """The entities of the given (loaded) files."""
+    if not file_ids:
+        return set()
+    rows = con.execute(
+        "select distinct entity from raw.load_files where file_id in (select unnest(?))",
+        [file_ids],
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def new_rows_earliest_date(
+    con: duckdb.DuckDBPyConnection, file_ids: list[int], order_lookback_days: int
+) -> dt.date | None:
+    """The earliest biz_date the rows of these files can change: the local date of a new
+    message or rating, and for an order version its created / paid date less
+    `order_lookback_days` (a reception of the day before the order earns it and counts
+    it as a following order, metrics.md §4.1 and §5.2)."""
+    if not file_ids:
+        return None
+    lookback = dt.timedelta(days=order_lookback_days)
+    row = con.execute(
+        """
+        with new_files as (select unnest(?) as file_id)
+        select
+            (select min(sent_at) from raw.messages
+                where _file_id in (select file_id from new_files)),
+            (select min(rated_at) from raw.ratings
+                where _file_id in (select file_id from new_files)),
+            (select min(least(created_at, coalesce(paid_at, created_at))) from raw.orders
+                where _file_id in (select file_id from new_files))
+        """,
+        [file_ids],
+    ).fetchone()
+    message_day, rating_day, order_day = (_date(value) for value in row)
+    candidates = [day for day in (message_day, rating_day) if day is not None]
+    if order_day is not None:
+        candidates.append(order_day - lookback)
+    return min(candidates) if candidates else None
+
+
+def file_ids_of_load_run(con: duckdb.DuckDBPyConnection, load_run_id: int) -> list[int]:
+    """The files one load run loaded (rejected ones hold no rows)."""
+    rows = con.execute(
+        "select file_id from raw.load_files where load_run_id = ? and status = 'loaded'"
+        " order by file_id",
+        [load_run_id],
+    ).fetchall()
+    return [row[0] for row in rows]

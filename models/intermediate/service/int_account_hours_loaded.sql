@@ -1,0 +1,165 @@
+{{ config(materialized='table') }}
+-- One row per (shop_id, agent_id, biz_date, hour) with activity: a buyer
+-- message of a reception, or a session of a received reception open in that
+-- hour. 最大同时接待 max_concurrent_receptions = the largest number of
+-- sessions open at one instant of the hour (metrics.md §2.6); a session is
+-- open from its first to its last message, both ends included, so at equal
+-- times starts count before ends. The day's figure is the maximum of its hours.
+-- Counted with a running sum over start (+1) / end (-1) events, no self-join:
+-- the peak of an hour is the larger of the sessions carried into it (started
+-- in an earlier hour, ending in this one or later) and the running count after
+-- each event in it.
+-- Table, not view: the hourly mart, the agent-day figures and their tests read
+-- it, and it aggregates every buyer message and session.
+with
+
+int_sessions_bounded as (
+    select * from {{ ref('int_sessions_bounded') }}
+),
+
+int_messages_classified as (
+    select * from {{ ref('int_messages_classified') }}
+),
+
+int_receptions_filtered as (
+    select * from {{ ref('int_receptions_filtered') }}
+),
+
+session_events as (
+    select
+        shop_id,
+        agent_id,
+        1 as open_delta,
+        biz_date,
+        started_at as event_at
+    from int_sessions_bounded
+    union all
+    select
+        shop_id,
+        agent_id,
+        -1 as open_delta,
+        biz_date,
+        ended_at as event_at
+    from int_sessions_bounded
+),
+
+running_open as (
+    select
+        shop_id,
+        agent_id,
+        hour(event_at) as hour,
+        sum(open_delta) over (
+            partition by shop_id, agent_id, biz_date
+            order by event_at asc, open_delta desc
+            rows between unbounded preceding and current row
+        ) as open_session_cnt,
+        biz_date
+    from session_events
+),
+
+event_peaks as (
+    select
+        shop_id,
+        agent_id,
+        hour,
+        max(open_session_cnt) as open_session_cnt,
+        biz_date
+    from running_open
+    group by shop_id, agent_id, biz_date, hour
+),
+
+carried_sessions as (
+    select
+        shop_id,
+        agent_id,
+        unnest(range(hour(started_at) + 1, hour(ended_at) + 1)) as hour,
+        biz_date
+    from int_sessions_bounded
+    where hour(ended_at) > hour(started_at)
+),
+
+carried_peaks as (
+    select
+        shop_id,
+        agent_id,
+        hour,
+        count(*) as open_session_cnt,
+        biz_date
+    from carried_sessions
+    group by shop_id, agent_id, biz_date, hour
+),
+
+peak_candidates as (
+    select * from event_peaks
+    union all
+    select * from carried_peaks
+),
+
+hour_peaks as (
+    select
+        shop_id,
+        agent_id,
+        hour,
+        max(open_session_cnt) as max_concurrent_receptions,
+        biz_date
+    from peak_candidates
+    group by shop_id, agent_id, biz_date, hour
+),
+
+buyer_message_hours as (
+    select
+        int_messages_classified.shop_id,
+        int_messages_classified.agent_id,
+        int_messages_classified.buyer_id,
+        hour(int_messages_classified.sent_at) as hour,
+        count(*) as buyer_msg_cnt,
+        int_receptions_filtered.is_filtered,
+        int_messages_classified.biz_date
+    from int_messages_classified
+    inner join int_receptions_filtered
+        on int_messages_classified.shop_id = int_receptions_filtered.shop_id
+            and int_messages_classified.agent_id = int_receptions_filtered.agent_id
+            and int_messages_classified.buyer_id = int_receptions_filtered.buyer_id
+            and int_messages_classified.biz_date = int_receptions_filtered.biz_date
+    where int_messages_classified.is_buyer_message
+    group by
+        int_messages_classified.shop_id,
+        int_messages_classified.agent_id,
+        int_messages_classified.buyer_id,
+        int_messages_classified.biz_date,
+        hour(int_messages_classified.sent_at),
+        int_receptions_filtered.is_filtered
+),
+
+buyer_hours as (
+    select
+        shop_id,
+        agent_id,
+        hour,
+        count(*) as consult_buyer_cnt,
+        count(*) filter (where not is_filtered) as received_buyer_cnt,
+        {{ kefu_count_sum('buyer_msg_cnt', 'not is_filtered') }} as buyer_msg_cnt,
+        biz_date
+    from buyer_message_hours
+    group by shop_id, agent_id, biz_date, hour
+),
+
+loaded as (
+    select
+        coalesce(buyer_hours.shop_id, hour_peaks.shop_id) as shop_id,
+        coalesce(buyer_hours.agent_id, hour_peaks.agent_id) as agent_id,
+        cast(coalesce(buyer_hours.hour, hour_peaks.hour) as integer) as hour,
+        coalesce(buyer_hours.consult_buyer_cnt, 0) as consult_buyer_cnt,
+        coalesce(buyer_hours.received_buyer_cnt, 0) as received_buyer_cnt,
+        coalesce(buyer_hours.buyer_msg_cnt, 0) as buyer_msg_cnt,
+        cast(coalesce(hour_peaks.max_concurrent_receptions, 0) as integer) as max_concurrent_receptions,
+        coalesce(buyer_hours.biz_date, hour_peaks.biz_date) as biz_date
+    from buyer_hours
+    full outer join hour_peaks
+        on buyer_hours.shop_id = hour_peaks.shop_id
+            and buyer_hours.agent_id = hour_peaks.agent_id
+            and buyer_hours.biz_date = hour_peaks.biz_date
+            and buyer_hours.hour = hour_peaks.hour
+)
+
+select * from loaded

@@ -1,0 +1,84 @@
+{{ config(materialized='table') }}
+-- One row per round (对话轮次) of a received reception (metrics.md §3): a round
+-- opens at a buyer message when no round is open, takes the buyer messages
+-- that follow, and closes at the next valid reply (agent / assist) of the same
+-- reception day; a round still open at the end of the day is unreplied.
+-- Pairing without a loop: the valid replies of the reception are numbered in
+-- message order (replies_through, from int_messages_sessionized); a buyer
+-- message waits for reply number (replies before it + 1), so the buyer
+-- messages that wait for the same reply form one round, and reply k closes the
+-- round of the buyer messages with k - 1 replies before them. A reply whose
+-- group has no buyer message is a follow-up and answers nothing.
+-- Table, not view: fct_rounds, the reception figures and the platform
+-- indicators all read it.
+with
+
+int_messages_sessionized as (
+    select * from {{ ref('int_messages_sessionized') }}
+),
+
+int_shops_completed as (
+    select * from {{ ref('int_shops_completed') }}
+),
+
+pairing_groups as (
+    select
+        *,
+        case when is_valid_reply then replies_through - 1 else replies_through end as pairing_group
+    from int_messages_sessionized
+    where is_buyer_message or is_valid_reply
+),
+
+grouped as (
+    select
+        shop_id,
+        agent_id,
+        buyer_id,
+        pairing_group,
+        min(session_seq) filter (where is_buyer_message) as session_seq,
+        count(*) filter (where is_buyer_message) as buyer_msg_cnt,
+        biz_date,
+        min(sent_at) filter (where is_buyer_message) as asked_at,
+        min(sent_at) filter (where is_valid_reply) as replied_at
+    from pairing_groups
+    group by shop_id, agent_id, buyer_id, biz_date, pairing_group
+    having count(*) filter (where is_buyer_message) > 0
+),
+
+sequenced as (
+    select
+        *,
+        row_number() over reception_rounds as round_seq,
+        lag(session_seq) over reception_rounds as previous_session_seq,
+        {{ kefu_seconds_between('asked_at', 'replied_at') }} as wait_s
+    from grouped
+    window reception_rounds as (
+        partition by shop_id, agent_id, buyer_id, biz_date
+        order by pairing_group
+    )
+),
+
+flagged as (
+    select
+        sequenced.shop_id,
+        sequenced.agent_id,
+        sequenced.buyer_id,
+        cast(sequenced.round_seq as integer) as round_seq,
+        sequenced.session_seq,
+        cast(sequenced.buyer_msg_cnt as integer) as buyer_msg_cnt,
+        sequenced.wait_s,
+        sequenced.replied_at is not null as is_replied,
+        coalesce(sequenced.wait_s <= int_shops_completed.max_wait_s, false) as is_timed,
+        sequenced.round_seq = 1 as is_first_round,
+        coalesce(sequenced.previous_session_seq <> sequenced.session_seq, true) as is_session_first_round,
+        coalesce(sequenced.wait_s > int_shops_completed.slow_reply_s, true) as is_slow,
+        coalesce(sequenced.wait_s <= int_shops_completed.reply_sla_s, false) as is_within_sla,
+        sequenced.biz_date,
+        sequenced.asked_at,
+        sequenced.replied_at
+    from sequenced
+    inner join int_shops_completed
+        on sequenced.shop_id = int_shops_completed.shop_id
+)
+
+select * from flagged

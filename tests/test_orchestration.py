@@ -1,0 +1,288 @@
+"""Dagster orchestration: the definitions load, the refresh window is right in each case,
+a schedule tick and a sensor tick request the expected runs, and a real materialisation
+of the assets against a temporary DuckDB file builds the marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+
+from kefu import warehouse
+from kefu.windows import FULL_BUILD, refresh_window, schedule_as_of
+from tests.landing import write_day, write_landing
+
+D = dt.date
+
+
+# ---------------------------------------------------------------- refresh window (pure)
+
+
+def test_plain_nightly_rebuilds_the_new_day_and_the_four_maturing_days():
+    assert refresh_window(D(2026, 5, 8), 4, None, marts_exist=True) == (
+        D(2026, 5, 4),
+        D(2026, 5, 8),
+    )
+
+
+def test_new_rows_inside_the_window_do_not_widen_it():
+    window = refresh_window(D(2026, 5, 8), 4, D(2026, 5, 6), marts_exist=True)
+    assert window == (D(2026, 5, 4), D(2026, 5, 8))
+
+
+def test_late_arriving_old_data_widens_the_window_back_to_its_first_day():
+    window = refresh_window(D(2026, 5, 8), 4, D(2026, 4, 20), marts_exist=True)
+    assert window == (D(2026, 4, 20), D(2026, 5, 8))
+
+
+def test_first_build_is_a_full_build():
+    assert refresh_window(D(2026, 5, 8), 4, None, marts_exist=False) == FULL_BUILD
+    assert refresh_window(D(2026, 5, 8), 4, D(2026, 1, 1), marts_exist=False) == FULL_BUILD
+
+
+def test_master_data_change_is_a_full_build():
+    window = refresh_window(D(2026, 5, 8), 4, None, marts_exist=True, master_data_changed=True)
+    assert window == FULL_BUILD
+
+
+def test_as_of_at_month_start_reaches_into_the_previous_month():
+    assert refresh_window(D(2026, 3, 1), 4, None, True) == (D(2026, 2, 25), D(2026, 3, 1))
+    assert refresh_window(D(2024, 3, 1), 4, None, True) == (D(2024, 2, 26), D(2024, 3, 1))
+    assert refresh_window(D(2026, 1, 2), 4, None, True) == (D(2025, 12, 29), D(2026, 1, 2))
+
+
+def test_final_pay_days_sizes_the_window():
+    assert refresh_window(D(2026, 5, 8), 7, None, True) == (D(2026, 5, 1), D(2026, 5, 8))
+    assert refresh_window(D(2026, 5, 8), 0, None, True) == (D(2026, 5, 8), D(2026, 5, 8))
+
+
+def test_scheduled_run_is_as_of_the_day_before():
+    assert schedule_as_of(D(2026, 3, 1)) == D(2026, 2, 28)
+
+
+def test_final_pay_days_comes_from_the_rulesets_seed_before_the_first_build():
+    assert warehouse.ruleset_parameter(None, "final_pay_days") == 4
+
+
+# ---------------------------------------------------------------- definitions
+
+
+@pytest.fixture(scope="module")
+def orchestration():
+    import orchestration.assets as assets
+    import orchestration.definitions as definitions
+    import orchestration.resources as resources
+    import orchestration.schedules as schedules
+    import orchestration.sensors as sensors
+
+    return {
+        "assets": assets,
+        "definitions": definitions,
+        "resources": resources,
+        "schedules": schedules,
+        "sensors": sensors,
+    }
+
+
+def test_definitions_load(orchestration):
+    defs = orchestration["definitions"].defs
+    dg.Definitions.validate_loadable(defs)
+    repo = defs.get_repository_def()
+    graph = repo.asset_graph
+    assert repo.get_job("kefu_nightly")
+    assert repo.get_schedule_def("kefu_nightly_schedule").execution_timezone == "Asia/Shanghai"
+    assert repo.get_sensor_def("landing_zone_sensor")
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups["landing_files"] == "landing"
+    assert groups["staging/stg_exports__messages"] == "staging"
+    assert groups["intermediate/int_shops_completed"] == "intermediate"
+    assert groups["marts/publication"] == "marts"
+    assert graph.get(dg.AssetKey(["staging", "stg_exports__messages"])).parent_keys == {
+        dg.AssetKey("landing_files")
+    }
+    check_names = {key.name for key in graph.asset_check_keys}
+    assert {"no_rejected_files", "gx_incoming_messages", "gx_staging"} <= check_names
+
+
+def test_definitions_load_through_the_package(orchestration):
+    import orchestration as package
+
+    assert package.defs is orchestration["definitions"].defs
+
+
+# ---------------------------------------------------------------- schedule and sensor
+
+
+def _warehouse_with_marts(path):
+    """A warehouse file holding (empty) tables for every mart of the project."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        for name in warehouse.mart_names():
+            con.execute(f"create table marts.{name} (biz_date date)")
+    return path
+
+
+def _tick(orchestration, db_path, scheduled_at):
+    schedules = orchestration["schedules"]
+    resource = orchestration["resources"].KefuWarehouse(db=str(db_path))
+    context = dg.build_schedule_context(
+        scheduled_execution_time=scheduled_at, resources={"warehouse": resource}
+    )
+    return schedules.nightly_schedule(context)
+
+
+def test_schedule_tick_requests_the_nightly_run_with_its_window(orchestration, tmp_path):
+    db_path = _warehouse_with_marts(tmp_path / "w.duckdb")
+    scheduled_at = dt.datetime(2026, 5, 9, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    request = _tick(orchestration, db_path, scheduled_at)
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_key == "nightly-2026-05-08"
+    assert request.run_config == {
+        "ops": {
+            "kefu_dbt_models": {
+                "config": {
+                    "as_of_date": "2026-05-08",
+                    "start_date": "2026-05-04",
+                    "end_date": "2026-05-08",
+                    "auto_window": False,
+                }
+            }
+        }
+    }
+    assert request.tags["kefu/window_start"] == "2026-05-04"
+    assert request.tags["kefu/window_end"] == "2026-05-08"
+    assert request.tags["kefu/as_of_date"] == "2026-05-08"
+
+
+def test_schedule_tick_at_a_month_start_in_shanghai_time(orchestration, tmp_path):
+    db_path = _warehouse_with_marts(tmp_path / "w.duckdb")
+    scheduled_at = dt.datetime(2026, 2, 28, 18, 0, tzinfo=dt.UTC)  # 03-01 02:00 in Shanghai
+    request = _tick(orchestration, db_path, scheduled_at)
+    config = request.run_config["ops"]["kefu_dbt_models"]["config"]
+    assert (config["as_of_date"], config["start_date"], config["end_date"]) == (
+        "2026-02-28",
+        "2026-02-24",
+        "2026-02-28",
+    )
+
+
+def test_schedule_tick_before_the_first_build_plans_a_full_build(orchestration, tmp_path):
+    scheduled_at = dt.datetime(2026, 5, 9, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    request = _tick(orchestration, tmp_path / "missing.duckdb", scheduled_at)
+    config = request.run_config["ops"]["kefu_dbt_models"]["config"]
+    assert (config["start_date"], config["end_date"]) == (None, None)
+    assert request.tags["kefu/window_start"] == "full"
+
+
+def test_sensor_requests_a_run_for_new_files_and_none_on_the_next_tick(orchestration, tmp_path):
+    sensors = orchestration["sensors"]
+    landing = write_landing(tmp_path / "landing", [D(2026, 5, 1)])
+    resource = orchestration["resources"].KefuWarehouse(
+        db=str(tmp_path / "w.duckdb"), landing=str(landing)
+    )
+    instance = dg.DagsterInstance.ephemeral()
+
+    first = dg.build_sensor_context(instance=instance, resources={"warehouse": resource})
+    request = sensors.landing_zone_sensor(first)
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_config["ops"]["kefu_dbt_models"]["config"]["auto_window"] is True
+    assert request.tags["kefu/new_files"] == "5"
+
+    second = dg.build_sensor_context(
+        instance=instance, cursor=first.cursor, resources={"warehouse": resource}
+    )
+    assert isinstance(sensors.landing_zone_sensor(second), dg.SkipReason)
+
+    write_day(landing, D(2026, 5, 2))
+    (landing / "messages" / "~$open.xlsx").write_bytes(b"")  # Excel lock file: ignored
+    third = dg.build_sensor_context(
+        instance=instance, cursor=second.cursor or first.cursor, resources={"warehouse": resource}
+    )
+    request = sensors.landing_zone_sensor(third)
+    assert isinstance(request, dg.RunRequest)
+    assert request.tags["kefu/new_files"] == "2"
+
+
+# ---------------------------------------------------------------- a real materialisation
+
+
+@pytest.mark.slow
+def test_materialising_the_assets_builds_the_marts(orchestration, tmp_path):
+    assets = orchestration["assets"]
+    resources = orchestration["resources"]
+    landing = write_landing(tmp_path / "landing", [D(2026, 5, 1), D(2026, 5, 2)])
+    db_path = tmp_path / "warehouse.duckdb"
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [assets.landing_files, assets.kefu_dbt_models, assets.gx_suites, assets.publication],
+        resources={
+            "dbt": resources.dbt_resource(),
+            "warehouse": resources.KefuWarehouse(db=str(db_path), landing=str(landing)),
+        },
+        instance=instance,
+        raise_on_error=False,  # a failed blocking GX check fails its step, asserted below
+    )
+    dbt_step = [e for e in result.all_events if e.step_key == "kefu_dbt_models"]
+    assert not [e for e in dbt_step if e.is_failure], "the dbt build failed"
+
+    with duckdb.connect(str(db_path)) as con:
+        marts = warehouse.existing_tables(con, "marts")
+        rows = con.execute(
+            "select biz_date, sum(consult_buyer_cnt) from marts.agent_daily_kpis"
+            " group by biz_date order by biz_date"
+        ).fetchall()
+    assert set(warehouse.mart_names()) <= marts
+    assert rows == [(D(2026, 5, 1), 3), (D(2026, 5, 2), 3)]
+
+    evaluations = {
+        (e.asset_key.to_user_string(), e.check_name): e.passed
+        for e in result.get_asset_check_evaluations()
+    }
+    assert evaluations[("landing_files", "no_rejected_files")] is True
+    marts_passed = all(passed for (key, name), passed in evaluations.items() if name == "gx_marts")
+    # Published, and the run a success, exactly when every mart's critical expectations held.
+    assert ("publication" in marts) is marts_passed, evaluations
+    assert result.success is marts_passed, evaluations
+
+
+def test_publication_asset_publishes_the_window_of_its_run(orchestration, tmp_path):
+    assets = orchestration["assets"]
+    db_path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.dq_results as select 'marts' as suite, true as is_critical,"
+            " true as success"
+        )
+    resource = orchestration["resources"].KefuWarehouse(db=str(db_path))
+    tags = assets.window_tags(D(2026, 5, 8), (D(2026, 5, 4), D(2026, 5, 8)))
+    result = dg.materialize([assets.publication], resources={"warehouse": resource}, tags=tags)
+    assert result.success
+    with duckdb.connect(str(db_path)) as con:
+        row = con.execute(
+            "select as_of_date, window_start, window_end, is_full_build, checks_passed"
+            " from marts.publication"
+        ).fetchall()
+    assert row == [(D(2026, 5, 8), D(2026, 5, 4), D(2026, 5, 8), False, True)]
+
+
+def test_publication_asset_refuses_after_a_failed_critical_check(orchestration, tmp_path):
+    assets = orchestration["assets"]
+    db_path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.dq_results as select 'marts' as suite, true as is_critical,"
+            " false as success"
+        )
+    resource = orchestration["resources"].KefuWarehouse(db=str(db_path))
+    tags = assets.window_tags(D(2026, 5, 8), FULL_BUILD)
+    result = dg.materialize(
+        [assets.publication], resources={"warehouse": resource}, tags=tags, raise_on_error=False
+    )
+    assert not result.success
+    with duckdb.connect(str(db_path)) as con:
+        assert "publication" not in warehouse.existing_tables(con, "marts")
