@@ -20,7 +20,8 @@
 {%- endmacro %}
 
 {#- Roll agent_daily_kpis up to a period (ISO week or month) per metrics.md §8:
-    counts and totals summed, the peak concurrency is the period's maximum,
+    counts and totals summed (counts kept BIGINT and money DECIMAL(18,2), not
+    DuckDB's HUGEINT / DECIMAL(38,2) sums, for BI drivers), the peak concurrency is the period's maximum,
     rates derived again from the sums, maturity flags true only when every day
     of the period is mature. A roll-up is a full table rebuilt from the daily
     mart (cheap), so a window build refreshes every period it touches. -#}
@@ -48,7 +49,13 @@ summed as (
         max(agent_name) as agent_name,
         count(*) as active_day_cnt,
         {%- for column in additive_columns %}
+        {%- if column.endswith('_amt') %}
+        cast(sum({{ column }}) as decimal(18, 2)) as {{ column }},
+        {%- elif column.endswith('_s') %}
         sum({{ column }}) as {{ column }},
+        {%- else %}
+        cast(sum({{ column }}) as bigint) as {{ column }},
+        {%- endif %}
         {%- endfor %}
         max(max_concurrent_receptions) as max_concurrent_receptions,
         bool_and(is_next_day_final) as is_next_day_final,

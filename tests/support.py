@@ -122,11 +122,11 @@ def write_raw(db_path: Path, rows: dict[str, Iterable[dict[str, Any]]], file_id:
 
 
 def build_warehouse(
-    db_path: Path, rows: dict[str, Iterable[dict[str, Any]]], window: BuildWindow = BuildWindow()
+    db_path: Path, rows: dict[str, Iterable[dict[str, Any]]], window: BuildWindow | None = None
 ) -> Path:
     """Write the rows and run a real dbt build; return the warehouse path."""
     write_raw(db_path, rows)
-    build(db_path, window)
+    build(db_path, window or BuildWindow())
     return db_path
 
 
