@@ -141,3 +141,17 @@ def test_maturity_flags_follow_the_as_of_date(warehouse):
     )
     # 05-04: D+1 = 05-05 <= 05-06 final next day; D+4 = 05-08 > 05-06 not final.
     assert [(r["is_next_day_final"], r["is_final"]) for r in rows] == [(True, False), (True, False)]
+
+
+def test_fct_receptions_carries_the_inquiry_flags(warehouse):
+    rows = query(
+        warehouse,
+        "select agent_id, is_inquiry, is_after_sale from marts.fct_receptions "
+        "where shop_id = 'two_accounts' order by agent_id",
+    )
+    # Both receptions of x are followed by order o1 (created 09:10, within [t0, end of D+1)):
+    # inquiries, not after-sale.
+    assert [(r["agent_id"], r["is_inquiry"], r["is_after_sale"]) for r in rows] == [
+        ("two:a", True, False),
+        ("two:b", True, False),
+    ]
