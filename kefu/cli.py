@@ -131,12 +131,25 @@ def _dispatch(args: argparse.Namespace) -> int:
         as_of = getattr(args, "as_of", None)
         outcome = run_nightly(db_path, landing, as_of=as_of)
         print(outcome.summary())
+        print(_where_results(db_path))
         if not outcome.success:
             print(f"kefu {args.command}: {outcome.reason()}", file=sys.stderr)
             return 1
         return 0
 
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _where_results(db_path: Path) -> str:
+    """Where the marts are and how to look at them."""
+    return (
+        f"results: {db_path} (DuckDB), schema marts: agent_daily_kpis, shop_daily_kpis, "
+        "agent_weekly_kpis, agent_monthly_kpis, fct_rounds, fct_receptions, fct_order_credits, "
+        "platform_service_daily, reception_load_hourly, unpaid_order_followups\n"
+        f"  look: .venv/bin/python -c \"import duckdb; duckdb.connect('{db_path}', "
+        "read_only=True).sql('from marts.shop_daily_kpis').show()\"\n"
+        "  BI tools (DBeaver, Metabase, Superset): see README.md, 'Pointing a BI tool at it'"
+    )
 
 
 if __name__ == "__main__":

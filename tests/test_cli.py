@@ -1,0 +1,30 @@
+"""The `kefu demo` command, as README's run command uses it: demo landing zone,
+load, build, checks and publish, then where the results are."""
+
+from __future__ import annotations
+
+import duckdb
+
+from kefu.cli import main
+
+
+def test_demo_writes_loads_builds_checks_and_says_where_the_results_are(tmp_path, capsys):
+    db_path = tmp_path / "warehouse.duckdb"
+    landing = tmp_path / "landing"
+    status = main(["demo", "--db", str(db_path), "--landing", str(landing), "--messages", "20000"])
+    out = capsys.readouterr().out
+    assert status == 0, out[-2000:]
+    assert f"results: {db_path}" in out
+    with duckdb.connect(str(db_path)) as con:
+        counts = {
+            mart: con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0]
+            for mart in ("agent_daily_kpis", "shop_daily_kpis", "fct_rounds", "fct_order_credits")
+        }
+        published = con.execute("select count(*) from marts.publication").fetchall()[0][0]
+        paid_vs_parts = con.execute(
+            "select count(*) from marts.shop_daily_kpis "
+            "where cs_sales_amt + silent_sales_amt <> paid_sales_amt"
+        ).fetchall()[0][0]
+    assert all(count > 0 for count in counts.values()), counts
+    assert published == 1
+    assert paid_vs_parts == 0
