@@ -26,14 +26,24 @@ def warehouse(tmp_path_factory):
             {"shop_id": "roll", "agent_id": "roll:a", "agent_name": "小王"},
         ],
         "messages": [
-            # roll: Monday 1 reception replied within 60 s (1 round of 1 timed).
+            # roll, Monday: 2 receptions, both replied.
+            #   b1: rounds of 60 s and 120 s, one session 10:00-10:07 (420 s).
             msg("roll", "roll:a", "b1", "buyer", "2026-05-04 10:00:00"),
             msg("roll", "roll:a", "b1", "agent", "2026-05-04 10:01:00"),
-            # roll: Tuesday 3 receptions, one replied after 600 s, two unreplied.
+            msg("roll", "roll:a", "b1", "buyer", "2026-05-04 10:05:00"),
+            msg("roll", "roll:a", "b1", "agent", "2026-05-04 10:07:00"),
+            #   b5: one round of 30 s, session 30 s.
+            msg("roll", "roll:a", "b5", "buyer", "2026-05-04 14:00:00"),
+            msg("roll", "roll:a", "b5", "agent", "2026-05-04 14:00:30"),
+            # roll, Tuesday: 3 receptions, one replied after 600 s, two unreplied;
+            #   b3 writes while b2's session (10:00-10:10) is open: 2 at once.
             msg("roll", "roll:a", "b2", "buyer", "2026-05-05 10:00:00"),
             msg("roll", "roll:a", "b2", "agent", "2026-05-05 10:10:00"),
-            msg("roll", "roll:a", "b3", "buyer", "2026-05-05 11:00:00"),
+            msg("roll", "roll:a", "b3", "buyer", "2026-05-05 10:05:00"),
             msg("roll", "roll:a", "b4", "buyer", "2026-05-05 12:00:00"),
+            # mature: receptions on 05-02 and 05-03, to see is_final turn at as_of - 4.
+            msg("mature", "mature:a", "m1", "buyer", "2026-05-02 10:00:00"),
+            msg("mature", "mature:a", "m1", "buyer", "2026-05-03 10:00:00"),
             # two_accounts: buyer x writes to two accounts on one day; only one replies.
             msg("two_accounts", "two:a", "x", "buyer", "2026-05-04 09:00:00"),
             msg("two_accounts", "two:a", "x", "agent", "2026-05-04 09:00:30"),
@@ -68,25 +78,40 @@ def test_rating_only_day_has_zero_counts_and_null_service_rates(warehouse):
 def test_weekly_rates_come_from_summed_numerators_not_averaged_daily_rates(warehouse):
     days = query(
         warehouse,
-        "select biz_date, reply_rate from marts.agent_daily_kpis "
-        "where shop_id = 'roll' order by biz_date",
+        "select biz_date, reply_rate, avg_response_s, max_concurrent_receptions "
+        "from marts.agent_daily_kpis where shop_id = 'roll' order by biz_date",
     )
-    # Monday 1/1 replied, Tuesday 1/3 replied.
-    assert [d["reply_rate"] for d in days] == [pytest.approx(1.0), pytest.approx(1 / 3)]
+    # Monday 2/2 replied, rounds 60, 120, 30 (avg 70), one session at a time;
+    # Tuesday 1/3 replied, one timed round of 600 s, b2 and b3 open at once.
+    assert [
+        (d["reply_rate"], d["avg_response_s"], d["max_concurrent_receptions"]) for d in days
+    ] == [
+        (pytest.approx(1.0), pytest.approx(70.0), 1),
+        (pytest.approx(1 / 3), pytest.approx(600.0), 2),
+    ]
     week = one(warehouse, "select * from marts.agent_weekly_kpis where shop_id = 'roll'")
     assert week["week_start"] == D
-    assert week["received_buyer_cnt"] == 4 and week["replied_buyer_cnt"] == 2
-    # 2 / 4 = 0.5, not the mean of the daily rates (1 + 1/3) / 2 = 0.667.
-    assert week["reply_rate"] == pytest.approx(0.5)
-    # avg response: (60 + 600) / 2 timed rounds = 330 s.
-    assert week["response_total_s"] == pytest.approx(660.0)
-    assert week["avg_response_s"] == pytest.approx(330.0)
-    # reply_3min_rate: 1 round within 180 s of 4 rounds (2 unreplied).
-    assert week["reply_3min_rate"] == pytest.approx(0.25)
+    assert week["received_buyer_cnt"] == 5 and week["replied_buyer_cnt"] == 3
+    # 3 / 5 = 0.6, not the mean of the daily rates (1 + 1/3) / 2 = 0.667.
+    assert week["reply_rate"] == pytest.approx(0.6)
+    # avg response: (60 + 120 + 30 + 600) / 4 timed rounds = 202.5 s (daily means: 335).
+    assert week["response_total_s"] == pytest.approx(810.0)
+    assert week["avg_response_s"] == pytest.approx(202.5)
+    # first response: (60 + 30 + 600) / 3 = 230 s (daily means: (45 + 600) / 2 = 322.5).
+    assert week["avg_first_response_s"] == pytest.approx(230.0)
+    # reply_3min_rate: 3 rounds within 180 s (60, 120, 30) of 6 rounds (2 unreplied).
+    assert week["reply_3min_rate"] == pytest.approx(0.5)
+    # reception duration: (420 + 30 + 600 + 0 + 0) / 3 replied = 350 s (daily: 225 and 600).
+    assert week["reception_duration_s"] == pytest.approx(1050.0)
+    assert week["avg_reception_duration_s"] == pytest.approx(350.0)
+    # Peak concurrency is the period's maximum, not a sum: max(1, 2) = 2.
+    assert week["max_concurrent_receptions"] == 2
     assert week["agent_name"] == "小王"
     month = one(warehouse, "select * from marts.agent_monthly_kpis where shop_id = 'roll'")
     assert month["month_start"] == dt.date(2026, 5, 1)
-    assert month["reply_rate"] == pytest.approx(0.5)
+    assert month["reply_rate"] == pytest.approx(0.6)
+    assert month["avg_first_response_s"] == pytest.approx(230.0)
+    assert month["max_concurrent_receptions"] == 2
 
 
 def test_shop_day_counts_a_buyer_on_two_accounts_once(warehouse):
@@ -137,10 +162,22 @@ def test_maturity_flags_follow_the_as_of_date(warehouse):
     rows = query(
         warehouse,
         "select biz_date, is_next_day_final, is_final from marts.shop_daily_kpis "
-        "where shop_id = 'roll' order by biz_date",
+        "where shop_id in ('roll', 'mature') and consult_buyer_cnt > 0 order by biz_date",
     )
-    # 05-04: D+1 = 05-05 <= 05-06 final next day; D+4 = 05-08 > 05-06 not final.
-    assert [(r["is_next_day_final"], r["is_final"]) for r in rows] == [(True, False), (True, False)]
+    # 05-02: D+4 = 05-06 <= as_of, final.  05-03: D+4 = 05-07 > as_of, not final.
+    # 05-04, 05-05: D+1 <= 05-06, next-day final; not final.
+    assert [(r["biz_date"].day, r["is_next_day_final"], r["is_final"]) for r in rows] == [
+        (2, True, True),
+        (3, True, False),
+        (4, True, False),
+        (5, True, False),
+    ]
+    agent = query(
+        warehouse,
+        "select biz_date, is_final from marts.agent_daily_kpis where shop_id = 'mature' "
+        "order by biz_date",
+    )
+    assert [r["is_final"] for r in agent] == [True, False]
 
 
 def test_fct_receptions_carries_the_inquiry_flags(warehouse):
