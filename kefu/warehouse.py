@@ -91,15 +91,45 @@ def _date(value: object) -> dt.date | None:
 
 def data_last_day(con: duckdb.DuckDBPyConnection | None) -> dt.date | None:
     """The last day the loaded data covers (metrics.md §4.6): the latest local date among
-    message sent_at and order created_at / paid_at (raw timestamps are local wall time)."""
+    message sent_at and order created_at / paid_at (raw timestamps are local wall time),
+    reading each order's latest version only, as the dbt macro kefu_as_of_date reads
+    stg_exports__orders: the latest updated_at, an undated version older than any dated
+    one, ties to the later-loaded row (contract §1). A superseded version's dates (a
+    payment a later version drops) are not data any more.
+
+    Only orders with a version later than the last message can move the result, so the
+    latest-version ranking runs on those alone instead of on every order version."""
     if con is None or not {"messages", "orders"} <= existing_tables(con, "raw"):
         return None
     row = con.execute(
         """
+        with
+        message_last as (
+            select max(sent_at) as last_at from raw.messages
+        ),
+        candidate_orders as (
+            select distinct orders.shop_id, orders.order_id
+            from raw.orders as orders
+            cross join message_last
+            where message_last.last_at is null
+                or greatest(orders.created_at, orders.paid_at) > message_last.last_at
+        ),
+        latest_versions as (
+            select orders.created_at, orders.paid_at
+            from raw.orders as orders
+            semi join candidate_orders
+                on orders.shop_id = candidate_orders.shop_id
+                and orders.order_id = candidate_orders.order_id
+            qualify row_number() over (
+                partition by orders.shop_id, orders.order_id
+                order by orders.updated_at desc nulls last, orders._file_id desc,
+                    orders._row_num desc
+            ) = 1
+        )
         select greatest(
-            (select max(sent_at) from raw.messages),
-            (select max(created_at) from raw.orders),
-            (select max(paid_at) from raw.orders)
+            (select last_at from message_last),
+            (select max(created_at) from latest_versions),
+            (select max(paid_at) from latest_versions)
         )
         """
     ).fetchone()

@@ -58,10 +58,12 @@ def scenario_rows() -> dict[str, list[dict]]:
         "auto", "a", "b",
         "auto 08:59:50, buyer 09:00:00, auto 09:00:01, auto 09:00:30, agent 09:05:00",
     )  # fmt: skip
-    # System messages are ignored everywhere: not a reply, not a session message,
-    # and a buyer with only system messages has no reception.
+    # System messages are ignored everywhere: not a reply, not a session message.
     add("system", "a", "b", "buyer 09:00:00, system 09:00:05, agent 09:00:40, system 09:50:00")
-    add("system", "a", "only_system", "system 09:00:00")
+    # ... nor a bridge: buyer messages 2400 s apart with a system message between them.
+    add("system_gap", "a", "b", "buyer 10:00:00, system 10:20:00, buyer 10:40:00, agent 10:40:30")
+    # An assist message (bot text sent by a person) is a valid reply.
+    add("assist", "a", "b", "buyer 09:00:00, assist 09:00:45")
     # Replies after midnight belong to the next day's messages.
     add("midnight", "a", "b1", "buyer 23:50:00")
     add("midnight", "a", "b1", "agent 00:05:00, buyer 00:10:00, agent 00:12:00", d2)
@@ -108,6 +110,13 @@ def scenario_rows() -> dict[str, list[dict]]:
     add("concurrency", "a", "b4", "buyer 10:20:01, agent 10:30:00")
     add("concurrency", "a", "b5", "buyer 10:50:00, agent 11:15:00")
     add("concurrency", "a", "b6", "buyer 11:15:00")
+    # A session open from 09:30 to 12:10 (no gap over 1800 s), and one inside hour 11.
+    add(
+        "long_session", "a", "b1",
+        "buyer 09:30:00, agent 09:50:00, buyer 10:15:00, agent 10:40:00, buyer 11:05:00, "
+        "agent 11:30:00, buyer 11:50:00, agent 12:10:00",
+    )  # fmt: skip
+    add("long_session", "a", "b2", "buyer 11:00:00, agent 11:05:00")
     # Platform presets: window edges, every round replied after 10 s ...
     add("platform", "edges", "e0759", "buyer 07:59:59, agent 08:00:09")
     add("platform", "edges", "e0800", "buyer 08:00:00, agent 08:00:10")
@@ -125,9 +134,31 @@ def scenario_rows() -> dict[str, list[dict]]:
     add("platform", "late", "bF", "buyer 08:50:00, agent 08:50:20, buyer 09:05:00, agent 09:05:10")
     # ... and an account-day with nothing in any window.
     add("platform", "night", "bG", "buyer 23:30:00, agent 23:30:10")
+    # Platform presets, own shops: a round that spans two sessions (buyer 10:00 and
+    # 10:40 are 2400 s apart) ...
+    add(
+        "platform_span", "a", "b",
+        "buyer 10:00:00, buyer 10:40:00, agent 10:40:10, buyer 10:50:00, agent 10:50:20",
+    )  # fmt: skip
+    # ... and a slow round before every window next to a quick one inside them.
+    add(
+        "platform_early", "a", "b",
+        "buyer 07:00:00, agent 07:10:00, buyer 09:00:00, agent 09:00:30",
+    )  # fmt: skip
     # Order ties on sent_at go by message_id as text: 'k1' < 'k10' < 'k9'.
     for message_id, role in [("k10", "buyer"), ("k9", "agent"), ("k1", "agent")]:
         messages.append(msg("tie", "a", "b", role, f"{d1} 10:00:00", message_id=message_id))
+    # Only text order puts buyer 'k10' before agent 'k2': inserted agent first, and
+    # numerically 2 < 10, so insertion or numeric order would leave the round unreplied.
+    # Three more buyers alike ('k20' < 'k3', 'k80' < 'k9', 'k123' < 'k7'): with no
+    # message_id tiebreak at all, DuckDB's order of equal sent_at is unspecified and
+    # varies from run to run and pair to pair; more pairs make that failure likely to show.
+    tied = {"b": ("k2", "k10"), "b1": ("k3", "k20"), "b2": ("k9", "k80"), "b3": ("k7", "k123")}
+    for buyer, (agent_message_id, buyer_message_id) in tied.items():
+        for message_id, role in [(agent_message_id, "agent"), (buyer_message_id, "buyer")]:
+            messages.append(
+                msg("tie_text", "a", buyer, role, f"{d1} 10:00:00", message_id=message_id)
+            )
 
     filters = [
         {"shop_id": "filtered", "buyer_id": "listed"},
@@ -279,8 +310,31 @@ def test_system_messages_are_ignored(warehouse):
     # one session 09:00:00 .. 09:00:40 = 40 s.
     assert rec["session_cnt"] == 1 and rec["reception_duration_s"] == 40.0
     assert rec["agent_msg_cnt"] == 1
-    # The buyer with only a system message has no reception.
-    assert agent_day(warehouse, "system")["consult_buyer_cnt"] == 1
+
+
+def test_system_message_does_not_bridge_a_session_gap(warehouse):
+    rec = reception(warehouse, "system_gap", "b")
+    # Without the 10:20 system message the gaps are 2400 s (> 1800: splits) and 30 s:
+    # sessions [10:00:00] (0 s) and [10:40:00, 10:40:30] (30 s). Bridged it would be one
+    # session of 2430 s.
+    assert rec["session_cnt"] == 2 and rec["reception_duration_s"] == 30.0
+    found = rounds(warehouse, "system_gap", "b")
+    # One round: opened 10:00:00, joined by 10:40:00, closed 10:40:30 -> 2430 s,
+    # replied but untimed (> 1800) and slow (> 120); it opened in session 1.
+    assert [r["wait_s"] for r in found] == [2430.0]
+    assert found[0]["buyer_msg_cnt"] == 2 and found[0]["session_seq"] == 1
+    assert found[0]["is_replied"] and not found[0]["is_timed"] and found[0]["is_slow"]
+    assert rec["is_replied"] and not rec["is_first_round_timed"]
+
+
+def test_assist_message_closes_a_round(warehouse):
+    found = rounds(warehouse, "assist", "b")
+    # 09:00:45 − 09:00:00 = 45 s.
+    assert [r["wait_s"] for r in found] == [45.0] and found[0]["is_replied"]
+    row = agent_day(warehouse, "assist")
+    # The assist message is an agent message: 1 / 1; the reception is replied.
+    assert row["agent_msg_cnt"] == 1 and row["answer_question_ratio"] == pytest.approx(1.0)
+    assert row["replied_buyer_cnt"] == 1 and row["response_total_s"] == 45.0
 
 
 def test_order_ties_go_by_message_id_as_text(warehouse):
@@ -288,6 +342,18 @@ def test_order_ties_go_by_message_id_as_text(warehouse):
     # All at 10:00:00; text order k1 < k10 < k9: k1 answers nothing, k9 closes k10's round.
     assert len(found) == 1 and found[0]["wait_s"] == 0.0 and found[0]["is_replied"]
     assert agent_day(warehouse, "tie")["agent_msg_cnt"] == 2
+
+
+def test_order_ties_go_by_message_id_as_text_not_insertion_or_number(warehouse):
+    # Both at 10:00:00, agent 'k2' inserted before buyer 'k10'. Text order 'k10' < 'k2':
+    # the buyer opens the round, k2 closes it, wait 0. Insertion order or numeric order
+    # (2 < 10) put the reply first: it would answer nothing and the round stay unreplied.
+    # Likewise b1 ('k20' < 'k3'), b2 ('k80' < 'k9') and b3 ('k123' < 'k7').
+    for buyer in ["b", "b1", "b2", "b3"]:
+        found = rounds(warehouse, "tie_text", buyer)
+        assert len(found) == 1 and found[0]["wait_s"] == 0.0 and found[0]["is_replied"], buyer
+        assert reception(warehouse, "tie_text", buyer)["is_replied"], buyer
+    assert agent_day(warehouse, "tie_text")["replied_buyer_cnt"] == 4
 
 
 # §3.3 midnight ---------------------------------------------------------------------
@@ -500,6 +566,29 @@ def test_hourly_load(warehouse):
     ]
 
 
+def test_hourly_load_counts_a_session_in_every_hour_it_is_open(warehouse):
+    hours = query(
+        warehouse,
+        "select hour, consult_buyer_cnt, buyer_msg_cnt, max_concurrent_receptions "
+        "from marts.reception_load_hourly where shop_id = 'long_session' order by hour",
+    )
+    # b1: one session 09:30:00 .. 12:10:00 (gaps 1200, 1500, 1500, 1500, 1500, 1200, 1200
+    # s, none > 1800), buyer messages at 09:30, 10:15, 11:05, 11:50.
+    # b2: session 11:00:00 .. 11:05:00, open while b1's is.
+    # Hour 9: b1 writes, b1 open -> 1. Hour 10: b1 writes, b1 open -> 1.
+    # Hour 11: b1 (2 messages) and b2 (1) write, both open at 11:00 -> 2.
+    # Hour 12: nobody writes, b1 still open until 12:10 -> 1.
+    assert hours == [
+        {"hour": 9, "consult_buyer_cnt": 1, "buyer_msg_cnt": 1, "max_concurrent_receptions": 1},
+        {"hour": 10, "consult_buyer_cnt": 1, "buyer_msg_cnt": 1, "max_concurrent_receptions": 1},
+        {"hour": 11, "consult_buyer_cnt": 2, "buyer_msg_cnt": 3, "max_concurrent_receptions": 2},
+        {"hour": 12, "consult_buyer_cnt": 0, "buyer_msg_cnt": 0, "max_concurrent_receptions": 1},
+    ]
+    # 09:30:00 .. 12:10:00 = 9600 s; the day's peak is the largest hourly one.
+    assert reception(warehouse, "long_session", "b1")["reception_duration_s"] == 9600.0
+    assert agent_day(warehouse, "long_session")["max_concurrent_receptions"] == 2
+
+
 def test_reception_duration_over_replied_receptions(warehouse):
     row = agent_day(warehouse, "concurrency")
     # Durations 600 + 600 + 0 + 599 + 1500 + 0 = 3299 s; replied b1, b2, b4, b5 = 4.
@@ -560,6 +649,46 @@ def test_platform_session_opened_before_the_window_is_not_assessed(warehouse):
     assert rows["taobao_platform"]["assessed_cnt"] == 2
 
 
+def test_platform_round_spanning_two_sessions(warehouse):
+    # Buyer 10:00:00 and 10:40:00 (2400 s apart: two sessions), reply 10:40:10 closes the
+    # round opened at 10:00:00 -> 2410 s (session 1); buyer 10:50:00, reply 10:50:20 ->
+    # 20 s, the first round opened in session 2.
+    found = rounds(warehouse, "platform_span", "b")
+    assert [r["wait_s"] for r in found] == [2410.0, 20.0]
+    assert [r["session_seq"] for r in found] == [1, 2]
+    assert reception(warehouse, "platform_span", "b")["session_cnt"] == 2
+    rows = presets(warehouse, "platform_span", "a")
+    # jd (session, 30 s): sessions 1 (2410 s > 30) and 2 (20 s <= 30) both assessed -> 1 / 2.
+    assert rows["jd"]["assessed_cnt"] == 2 and rows["jd"]["within_sla_cnt"] == 1
+    assert rows["jd"]["sla_reply_rate"] == pytest.approx(0.5)
+    # Every preset caps both assessed rounds: min(2410, 600) + 20 = 620.
+    for preset, row in rows.items():
+        assert row["capped_round_cnt"] == 2 and row["capped_wait_total_s"] == 620.0, preset
+        assert row["capped_avg_response_s"] == pytest.approx(310.0), preset
+    # pdd / kuaishou (buyer, 180 s): one buyer assessed, 2410 s > 180 -> 0 within.
+    for preset in ["pdd", "kuaishou"]:
+        assert rows[preset]["assessed_cnt"] == 1 and rows[preset]["within_sla_cnt"] == 0
+    # taobao_platform / douyin (round, 180 s): 2 rounds, only the 20 s one within.
+    for preset in ["taobao_platform", "douyin"]:
+        assert rows[preset]["assessed_cnt"] == 2 and rows[preset]["within_sla_cnt"] == 1
+
+
+def test_platform_buyer_unit_ignores_an_unassessed_slow_round(warehouse):
+    rows = presets(warehouse, "platform_early", "a")
+    # Rounds 07:00:00 -> 07:10:00 (600 s, before every window) and 09:00:00 -> 09:00:30
+    # (30 s, inside every window); gap 07:10 -> 09:00 = 6600 s splits the sessions.
+    # pdd / kuaishou: the buyer's only assessed round is 30 s <= 180 -> 1 / 1.
+    for preset in ["pdd", "kuaishou"]:
+        row = rows[preset]
+        assert row["assessed_cnt"] == 1 and row["within_sla_cnt"] == 1, preset
+        assert row["sla_reply_rate"] == pytest.approx(1.0), preset
+        # Only the assessed round is capped: 30 s.
+        assert row["capped_round_cnt"] == 1 and row["capped_wait_total_s"] == 30.0, preset
+    # jd: session 2 opens with the 09:00:00 round (window start included); 30 s is exactly
+    # jd's sla_s, within -> 1 / 1. Session 1 (07:00) is not assessed.
+    assert rows["jd"]["assessed_cnt"] == 1 and rows["jd"]["within_sla_cnt"] == 1
+
+
 def test_platform_rows_present_with_nothing_assessed(warehouse):
     rows = presets(warehouse, "platform", "night")
     # One round at 23:30: outside every window; each preset still has its row.
@@ -595,6 +724,9 @@ def test_keyword_filter_and_pseudonymised_buyers(tmp_path):
                 msg("keyword", "a", "spam", "agent", "2026-05-01 10:00:30"),
                 msg("keyword", "a", "ok", "buyer", "2026-05-01 10:01:00", content="在吗"),
                 msg("keyword", "a", "ok", "agent", "2026-05-01 10:01:30"),
+                # The keyword in an agent message does not filter.
+                msg("keyword", "a", "agent_said", "buyer", "2026-05-01 10:02:00", content="好的"),
+                msg("keyword", "a", "agent_said", "agent", "2026-05-01 10:02:30", content="加VX"),
             ]
         },
     )
@@ -612,14 +744,17 @@ def test_keyword_filter_and_pseudonymised_buyers(tmp_path):
             SERVICE_SELECT,
             "--exclude",
             "resource_type:seed",
+            "--indirect-selection",
+            "cautious",
         ],
     )
     row = agent_day(db_path, "keyword")
-    # 'VX' matches 'vx' case-insensitively: 2 consulting, 1 filtered, 1 received.
+    # 'VX' matches 'vx' case-insensitively in spam's buyer message; agent_said's 'VX' is
+    # in an agent message: 3 consulting, 1 filtered (spam), 2 received (ok, agent_said).
     assert (row["consult_buyer_cnt"], row["filtered_buyer_cnt"], row["received_buyer_cnt"]) == (
+        3,
+        1,
         2,
-        1,
-        1,
     )
     published = {
         r["buyer_id"]: r["is_filtered"]
@@ -627,7 +762,8 @@ def test_keyword_filter_and_pseudonymised_buyers(tmp_path):
     }
     spam_key = hashlib.sha256(b"spam").hexdigest()
     ok_key = hashlib.sha256(b"ok").hexdigest()
-    assert published == {spam_key: True, ok_key: False}
+    agent_said_key = hashlib.sha256(b"agent_said").hexdigest()
+    assert published == {spam_key: True, ok_key: False, agent_said_key: False}
 
 
 # Builds: repeatable, and day by day equals all at once -------------------------------------

@@ -1,7 +1,9 @@
--- Each order is credited to at most one account (metrics.md §5.3): every
--- credited paid order of fct_order_credits is counted once in the accounts'
--- cs_order_cnt of its payment day, and its credit is its order or payment
--- credit. Returns the shop-days and orders that break this.
+-- Each order is credited to at most one account, the one its shop's
+-- attribution_mode picks (metrics.md §5.2–5.3): order → the order credit,
+-- payment → the payment credit, order_first → the order credit, else the
+-- payment credit; and every credited paid order of fct_order_credits is
+-- counted once in the accounts' cs_order_cnt of its payment day. Returns the
+-- orders and shop-days that break this.
 with
 
 fct_order_credits as (
@@ -43,24 +45,24 @@ day_mismatches as (
     where coalesce(credited_per_day.credited_order_cnt, 0) <> coalesce(counted_per_day.counted_order_cnt, 0)
 ),
 
-order_mismatches as (
+mode_mismatches as (
     select
         shop_id,
         order_id,
         paid_date as biz_date
     from fct_order_credits
     where
-        credited_agent_id is not distinct from null and not is_silent and is_paid
-        or credited_agent_id is not null and is_silent
-        or credited_agent_id is not null
-        and credited_agent_id is distinct from order_agent_id
-        and credited_agent_id is distinct from payment_agent_id
+        credited_agent_id is distinct from case attribution_mode
+            when 'order' then order_agent_id
+            when 'payment' then payment_agent_id
+            when 'order_first' then coalesce(order_agent_id, payment_agent_id)
+        end
 ),
 
 mismatches as (
     select * from day_mismatches
     union all
-    select * from order_mismatches
+    select * from mode_mismatches
 )
 
 select * from mismatches

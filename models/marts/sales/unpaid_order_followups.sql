@@ -3,6 +3,11 @@
 -- latest version, or a payment dated after as_of_date), with the
 -- credited account to follow it up. hours_since_order counts to the end of the
 -- as-of date, never to the wall clock, so the same inputs give the same list.
+-- The credit is the one known as of that date: an order paid after it was
+-- still unpaid then, so its payment credit (from replies up to paid_at) does
+-- not count; it keeps the credit an unpaid order gets under the shop's
+-- attribution_mode (the order credit, none in payment mode) and is left out
+-- when that is none.
 with
 
 int_orders_credited as (
@@ -17,11 +22,14 @@ as_of as (
     select {{ kefu_as_of_date() }} as as_of_date
 ),
 
-unpaid_credited_orders as (
+unpaid_orders as (
     select
         int_orders_credited.shop_id,
         int_orders_credited.order_id,
-        int_orders_credited.credited_agent_id,
+        case
+            when not int_orders_credited.is_paid then int_orders_credited.credited_agent_id
+            when int_orders_credited.attribution_mode <> 'payment' then int_orders_credited.order_agent_id
+        end as credited_agent_id,
         int_orders_credited.buyer_id,
         int_orders_credited.amount,
         int_orders_credited.quantity,
@@ -31,8 +39,12 @@ unpaid_credited_orders as (
     cross join as_of
     where
         (not int_orders_credited.is_paid or int_orders_credited.paid_date > as_of.as_of_date)
-        and int_orders_credited.credited_agent_id is not null
         and int_orders_credited.created_date <= as_of.as_of_date
+),
+
+unpaid_credited_orders as (
+    select * from unpaid_orders
+    where credited_agent_id is not null
 ),
 
 listed as (
