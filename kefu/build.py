@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +50,21 @@ def dbt_env(db_path: Path) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def temporary_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with `values` for the duration (dbt, in-process or a subprocess, reads it)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def run_dbt(db_path: Path, args: list[str]) -> None:
     """Run one dbt command in-process; raise BuildError naming what failed."""
     from dbt.cli.main import dbtRunner
@@ -55,19 +72,10 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(db_path)) as con:
         create_raw_schema(con)
-    env = dbt_env(db_path)
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
+    with temporary_environment(dbt_env(db_path)):
         result = dbtRunner().invoke(
             [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
         )
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     if not result.success:
         failed = []
         if result.result is not None and hasattr(result.result, "results"):

@@ -6,11 +6,9 @@ marts/publication. The marts' GX checks are blocking: a failed critical expectat
 stops the publication, as in `kefu run-nightly`.
 """
 
-import contextlib
 import datetime as dt
 import json
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from dagster_dbt import (
 )
 
 from kefu import warehouse as wh
-from kefu.build import BuildWindow, dbt_env
+from kefu.build import BuildWindow, dbt_env, temporary_environment
 from kefu.loader import load_landing
 from kefu.nightly import Publication, plan_build, publish
 from kefu.schema import create_raw_schema
@@ -171,21 +169,6 @@ def effective_build(
     return plan.as_of, window
 
 
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """os.environ with `values` for the duration (the dbt subprocess inherits it)."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 @dbt_assets(
     manifest=prepare_manifest(),
     project=DBT_PROJECT,
@@ -208,7 +191,7 @@ def kefu_dbt_models(
     build_vars = BuildWindow(start=start, end=end, as_of=as_of).dbt_vars()
     env = dbt_env(db_path)
     target_path = Path(env["DBT_TARGET_PATH"]).parent / "dagster"
-    with _environment({"KEFU_DB": env["KEFU_DB"]}):
+    with temporary_environment({"KEFU_DB": env["KEFU_DB"]}):
         invocation = dbt.cli(
             ["build", "--vars", json.dumps(build_vars)], context=context, target_path=target_path
         )
