@@ -88,9 +88,17 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
         raise BuildError(f"dbt {args[0]} failed: {detail}")
 
 
-def build(db_path: Path, window: BuildWindow = BuildWindow(), select: str | None = None) -> None:
-    """Seed, run and test the dbt project (all days, or the window's days)."""
+def build(
+    db_path: Path,
+    window: BuildWindow = BuildWindow(),
+    select: str | None = None,
+    full_refresh: bool = False,
+) -> None:
+    """Seed, run and test the dbt project (all days, or the window's days). A full
+    refresh drops and re-creates the incremental tables (needed after a column change)."""
     args = ["build", "--vars", json.dumps(window.dbt_vars())]
+    if full_refresh:
+        args.append("--full-refresh")
     if select:
         # Only the tests whose every parent is selected: a test that also reads an
         # unselected model would fail on a table this build did not make.

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--start", type=_date, help="first biz_date to rebuild")
     build.add_argument("--end", type=_date, help="last biz_date to rebuild")
     build.add_argument("--as-of", type=_date, help="as-of date for maturity flags")
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="drop and re-create the incremental tables (after a model's columns change)",
+    )
 
     sub.add_parser("check", parents=[common], help="run the data-quality suites")
 
@@ -103,7 +108,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from kefu.build import BuildError, BuildWindow, build
 
         try:
-            build(db_path, BuildWindow(start=args.start, end=args.end, as_of=args.as_of))
+            build(
+                db_path,
+                BuildWindow(start=args.start, end=args.end, as_of=args.as_of),
+                full_refresh=args.full_refresh,
+            )
         except BuildError as exc:
             print(f"kefu build: {exc}", file=sys.stderr)
             return 1

@@ -1,10 +1,11 @@
 {#- Refresh window of `kefu build --start/--end` (vars start_date, end_date).
 
-    Marts are incremental on their date column: with a window, a build deletes
-    the window's days and inserts them anew; without one, it rebuilds all days.
-    A day's figures depend only on that day's inputs (and, for conversion and
-    credit, on orders and replies the intermediate views read in full), so
-    building day by day or all at once gives the same rows. -#}
+    Marts and the per-day service intermediates are incremental on their date
+    column: with a window, a build deletes the window's days and inserts them
+    anew; without one, it rebuilds all days. A day's figures depend only on
+    that day's inputs (and, for conversion and credit, on orders and replies
+    the sales intermediates read in full), so building day by day or all at
+    once gives the same rows. -#}
 
 {% macro kefu_has_window() -%}
     {{ return(var('start_date', none) is not none or var('end_date', none) is not none) }}
@@ -20,7 +21,20 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- pre_hook of an incremental mart: drop the rows the build is about to
+{#- Input filter of an incremental intermediate model: the rows of the days
+    this build rewrites. The window's days when dbt appends to the existing
+    table; every day when dbt creates the table anew (first build,
+    --full-refresh), so an intermediate table always holds every day: the sales
+    models and fct_order_credits read it in full, across days. -#}
+{% macro kefu_in_build_window(date_column) -%}
+    {%- if is_incremental() -%}
+        {{ kefu_in_window(date_column) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- pre_hook of an incremental model: drop the rows the build is about to
     write again (the window's days, or every day without a window). -#}
 {% macro kefu_delete_window(date_column) -%}
     {%- if is_incremental() -%}

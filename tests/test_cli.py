@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from kefu.cli import main
+from tests.support import msg, write_raw
 
 # Every published mart has rows on the demo data (the dbt tests that ran inside the
 # demo's build already held: rates in [0, 1], numerators <= denominators, ...).
@@ -43,3 +44,16 @@ def test_demo_writes_loads_builds_checks_and_says_where_the_results_are(tmp_path
     assert all(count > 0 for count in counts.values()), counts
     assert published == 1
     assert paid_vs_parts == 0
+
+
+def test_build_full_refresh_recreates_a_table_whose_columns_changed(tmp_path):
+    """An incremental mart keeps its columns across builds; --full-refresh re-creates it."""
+    db_path = tmp_path / "w.duckdb"
+    write_raw(db_path, {"messages": [msg("s", "a", "b", "buyer", "2026-05-01 10:00:00")]})
+    assert main(["build", "--db", str(db_path)]) == 0
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("alter table marts.fct_rounds drop column wait_s")
+    assert main(["build", "--db", str(db_path), "--full-refresh"]) == 0
+    with duckdb.connect(str(db_path)) as con:
+        columns = [row[0] for row in con.execute("describe marts.fct_rounds").fetchall()]
+    assert "wait_s" in columns

@@ -1,4 +1,13 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ kefu_delete_window('biz_date') }}",
+    )
+}}
+-- Incremental on biz_date, like the marts: a window build deletes and rebuilds
+-- only the window's days, reading only those days of its inputs; a day's rows
+-- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per (shop_id, agent_id, biz_date, hour) with activity: a buyer
 -- message of a reception, or a session of a received reception open in that
 -- hour. 最大同时接待 max_concurrent_receptions = the largest number of
@@ -15,14 +24,17 @@ with
 
 int_sessions_bounded as (
     select * from {{ ref('int_sessions_bounded') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_messages_classified as (
     select * from {{ ref('int_messages_classified') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_receptions_filtered as (
     select * from {{ ref('int_receptions_filtered') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 session_events as (

@@ -1,4 +1,13 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ kefu_delete_window('biz_date') }}",
+    )
+}}
+-- Incremental on biz_date, like the marts: a window build deletes and rebuilds
+-- only the window's days, reading only those days of its inputs; a day's rows
+-- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per (shop_id, agent_id, biz_date) with a reception: the service
 -- figures of the agent scorecard (metrics.md §2, §3). Counts and sums are 0 on
 -- a row without that activity; rates and averages are NULL on a 0 denominator.
@@ -8,10 +17,12 @@ with
 
 int_receptions_measured as (
     select * from {{ ref('int_receptions_measured') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_account_hours_loaded as (
     select * from {{ ref('int_account_hours_loaded') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 agent_receptions as (

@@ -1,4 +1,13 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ kefu_delete_window('biz_date') }}",
+    )
+}}
+-- Incremental on biz_date, like the marts: a window build deletes and rebuilds
+-- only the window's days, reading only those days of its inputs; a day's rows
+-- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per message of a received (unfiltered) reception: every non-system
 -- message of the reception's (shop_id, agent_id, buyer_id, biz_date), agent and
 -- auto messages before the buyer's first one included (metrics.md §2.5), with
@@ -13,10 +22,12 @@ with
 
 int_messages_classified as (
     select * from {{ ref('int_messages_classified') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_receptions_filtered as (
     select * from {{ ref('int_receptions_filtered') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 received_messages as (

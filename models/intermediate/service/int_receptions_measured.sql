@@ -1,4 +1,13 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ kefu_delete_window('biz_date') }}",
+    )
+}}
+-- Incremental on biz_date, like the marts: a window build deletes and rebuilds
+-- only the window's days, reading only those days of its inputs; a day's rows
+-- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per reception (接待) (shop_id, agent_id, buyer_id, biz_date), filtered
 -- ones included: their figures are NULL, only is_filtered and first_message_at
 -- are set (contract §3). Figures of received receptions come from their rounds
@@ -8,14 +17,17 @@ with
 
 int_receptions_filtered as (
     select * from {{ ref('int_receptions_filtered') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_rounds_paired as (
     select * from {{ ref('int_rounds_paired') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_sessions_bounded as (
     select * from {{ ref('int_sessions_bounded') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_shops_completed as (

@@ -1,4 +1,13 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ kefu_delete_window('biz_date') }}",
+    )
+}}
+-- Incremental on biz_date, like the marts: a window build deletes and rebuilds
+-- only the window's days, reading only those days of its inputs; a day's rows
+-- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per round (对话轮次) of a received reception (metrics.md §3): a round
 -- opens at a buyer message when no round is open, takes the buyer messages
 -- that follow, and closes at the next valid reply (agent / assist) of the same
@@ -15,6 +24,7 @@ with
 
 int_messages_sessionized as (
     select * from {{ ref('int_messages_sessionized') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_shops_completed as (

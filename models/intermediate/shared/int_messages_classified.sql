@@ -1,4 +1,13 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ kefu_delete_window('biz_date') }}",
+    )
+}}
+-- Incremental on biz_date, like the marts: a window build deletes and rebuilds
+-- only the window's days, reading only those days of its inputs; a day's rows
+-- depend only on that day's messages and the master data (docs/decisions.md).
 -- A table: several models read it, and as a view each of them recomputed it (10M messages).
 -- One row per non-system message, keyed to its reception day
 -- (shop_id, agent_id, buyer_id, biz_date), with its role flags and whether the
@@ -7,6 +16,7 @@ with
 
 stg_exports__messages as (
     select * from {{ ref('stg_exports__messages') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 stg_exports__filters as (
