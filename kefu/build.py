@@ -10,10 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from kefu.paths import PROJECT_DIR
-from kefu.schema import create_raw_schema
+from kefu.schema import ensure_raw_schema
 
 
 class BuildError(RuntimeError):
@@ -69,9 +67,7 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
     """Run one dbt command in-process; raise BuildError naming what failed."""
     from dbt.cli.main import dbtRunner
 
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(db_path)) as con:
-        create_raw_schema(con)
+    ensure_raw_schema(db_path)
     with temporary_environment(dbt_env(db_path)):
         result = dbtRunner().invoke(
             [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]

@@ -113,6 +113,16 @@ RAW_TABLES: dict[str, str] = {
 ENTITY_ORDER = ["shops", "agents", "filters", "messages", "orders", "ratings"]
 
 
+def ensure_raw_schema(db_path) -> None:
+    """Create the warehouse file (and its folder) with the raw schema, if missing: dbt's
+    sources must exist before the first build, even when nothing was loaded yet."""
+    import duckdb
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(db_path)) as con:
+        create_raw_schema(con)
+
+
 def create_raw_schema(con) -> None:
     """Create the raw schema and its tables if they do not exist yet."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")

@@ -25,7 +25,7 @@ from kefu import warehouse as wh
 from kefu.build import BuildWindow, dbt_env, temporary_environment
 from kefu.loader import load_landing
 from kefu.nightly import Publication, plan_build, publish
-from kefu.schema import create_raw_schema
+from kefu.schema import ensure_raw_schema
 from kefu.windows import FULL_BUILD, Window, maturing_days, widen_window
 from orchestration.resources import DBT_PROJECT, KefuWarehouse, prepare_manifest
 
@@ -181,9 +181,7 @@ def kefu_dbt_models(
     config: BuildConfig,
 ):
     db_path = warehouse.db_path()
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(db_path)) as con:
-        create_raw_schema(con)
+    ensure_raw_schema(db_path)
     new_file_ids = list(_landing_metadata_of_run(context).get("loaded_file_ids") or [])
     as_of, (start, end) = effective_build(db_path, config, new_file_ids)
     context.instance.add_run_tags(context.run.run_id, window_tags(as_of, (start, end)))
