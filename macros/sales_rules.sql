@@ -43,16 +43,26 @@
 {%- endmacro %}
 
 {#- Conversion counts of metrics.md §4 over received receptions of
-    int_receptions_inquired, grouped by the caller. Buyers are counted
-    distinct, so one grain serves both levels: per account and day each
-    reception is one buyer; per shop and day a buyer counts once, as inquiry /
-    ordered / converted when any of that day's receptions is. A group's
-    maturity flags are those of its day. -#}
-{% macro kefu_conversion_counts() -%}
-    count(distinct buyer_id) filter (where is_inquiry) as inquiry_buyer_cnt,
-    count(distinct buyer_id) filter (where has_order) as inq_order_cnt,
-    count(distinct buyer_id) filter (where is_paid_next_day) as inq_pay_next_day_cnt,
-    count(distinct buyer_id) filter (where is_paid_final) as inq_pay_final_cnt,
+    int_receptions_inquired, grouped by the caller, at one of two levels
+    (§4.7, v2). `account`: the account-level flags, through following orders
+    that convert the reception's account; an assisted inquiry counts nowhere.
+    `buyer`: the buyer-level flags over every following order, for shop and
+    team figures, a buyer counting once per group, as inquiry / ordered /
+    converted when any of its receptions there is (assisted ones included).
+    Per account and day each reception is one buyer, so distinct buyers serve
+    both grains. A group's maturity flags are those of its day. -#}
+{% macro kefu_conversion_counts(level) -%}
+    {%- if level == 'account' -%}
+        {%- set flags = ['is_account_inquiry', 'has_account_order', 'is_account_paid_next_day', 'is_account_paid_final'] -%}
+    {%- elif level == 'buyer' -%}
+        {%- set flags = ['is_inquiry', 'has_order', 'is_paid_next_day', 'is_paid_final'] -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("kefu_conversion_counts: level must be 'account' or 'buyer', got " ~ level) }}
+    {%- endif -%}
+    count(distinct buyer_id) filter (where {{ flags[0] }}) as inquiry_buyer_cnt,
+    count(distinct buyer_id) filter (where {{ flags[1] }}) as inq_order_cnt,
+    count(distinct buyer_id) filter (where {{ flags[2] }}) as inq_pay_next_day_cnt,
+    count(distinct buyer_id) filter (where {{ flags[3] }}) as inq_pay_final_cnt,
     bool_and(is_next_day_final) as is_next_day_final,
     bool_and(is_final) as is_final
 {%- endmacro %}

@@ -1,6 +1,9 @@
 -- One row per (shop_id, agent_id, biz_date) with a received reception: the
 -- account's inquiry conversion of that reception day (metrics.md §4), with the
--- day's maturity flags.
+-- day's maturity flags. Credited once (§4.7, v2): an inquiry counts only
+-- through following orders that convert this account; an assisted inquiry
+-- (its orders convert only other accounts) is left out, so the account's
+-- rates are unaffected by the buyers it helped another account earn.
 with
 
 int_receptions_inquired as (
@@ -12,7 +15,7 @@ counted as (
         shop_id,
         agent_id,
         biz_date,
-        {{ kefu_conversion_counts() }}
+        {{ kefu_conversion_counts('account') }}
     from int_receptions_inquired
     group by shop_id, agent_id, biz_date
 ),

@@ -3,6 +3,13 @@
 -- its conversion flags (metrics.md §4): following order, after-sale or
 -- inquiry, ordered, paid by the end of D+1 and of D + final_pay_days, and the
 -- maturity of those figures against the as-of date.
+-- Two sets of conversion flags (metrics.md §4.7, v2): the buyer-level ones
+-- (is_inquiry, has_order, is_paid_*), over every following order, that shop
+-- and team figures count; and the account-level ones (is_account_*,
+-- has_account_order), only through following orders that convert this
+-- reception's account, with is_assisted for an inquiry whose following orders
+-- convert only other accounts. This model is the one place that decides
+-- which account an order converts.
 -- A table, not a view: several models and tests read it, so it is computed
 -- once per build instead of once per reader (10M-message warehouses).
 with
@@ -15,8 +22,8 @@ int_shops_completed as (
     select * from {{ ref('int_shops_completed') }}
 ),
 
-stg_exports__orders as (
-    select * from {{ ref('stg_exports__orders') }}
+int_orders_credited as (
+    select * from {{ ref('int_orders_credited') }}
 ),
 
 received_receptions as (
@@ -41,37 +48,75 @@ received_receptions as (
 -- Orders of the same shop and buyer that can matter: created from
 -- t0 − after_sale_days (earlier paid orders) up to the end of D+1 (following
 -- orders). The latest order version counts; status and refunds do not.
+-- The converting account of an order (metrics.md §4.7): its credited account
+-- (§5.2–5.3) once paid, its order-time account (下单判定) while not yet paid,
+-- nobody for a silent order. "Paid" is judged at the end of D +
+-- final_pay_days, the instant day D's figures become final: a payment after
+-- it changes neither the day's payments nor which account the order converts
+-- for that day, so final figures stay final and a day depends only on orders
+-- paid up to D + final_pay_days (docs/decisions.md).
 nearby_orders as (
     select
         received_receptions.shop_id,
         received_receptions.agent_id,
         received_receptions.buyer_id,
         received_receptions.biz_date,
-        stg_exports__orders.created_at >= received_receptions.first_message_at as is_following,
-        stg_exports__orders.created_at < received_receptions.first_message_at
-        and stg_exports__orders.paid_at < received_receptions.first_message_at as is_earlier_paid,
-        stg_exports__orders.paid_at < received_receptions.next_day_end_at as is_paid_by_next_day_end,
-        stg_exports__orders.paid_at < received_receptions.final_day_end_at as is_paid_by_final_day_end
+        case
+            when int_orders_credited.paid_at < received_receptions.final_day_end_at
+                then int_orders_credited.credited_agent_id
+            else int_orders_credited.order_agent_id
+        end as converting_agent_id,
+        int_orders_credited.created_at >= received_receptions.first_message_at as is_following,
+        int_orders_credited.created_at < received_receptions.first_message_at
+        and int_orders_credited.paid_at < received_receptions.first_message_at as is_earlier_paid,
+        int_orders_credited.paid_at < received_receptions.next_day_end_at as is_paid_by_next_day_end,
+        int_orders_credited.paid_at < received_receptions.final_day_end_at as is_paid_by_final_day_end
     from received_receptions
-    inner join stg_exports__orders
-        on received_receptions.shop_id = stg_exports__orders.shop_id
-            and received_receptions.buyer_id = stg_exports__orders.buyer_id
-            and received_receptions.after_sale_start_at <= stg_exports__orders.created_at
-            and received_receptions.next_day_end_at > stg_exports__orders.created_at
+    inner join int_orders_credited
+        on received_receptions.shop_id = int_orders_credited.shop_id
+            and received_receptions.buyer_id = int_orders_credited.buyer_id
+            and received_receptions.after_sale_start_at <= int_orders_credited.created_at
+            and received_receptions.next_day_end_at > int_orders_credited.created_at
 ),
 
-order_facts as (
+following_orders as (
     select
         shop_id,
         agent_id,
         buyer_id,
         biz_date,
-        bool_or(is_following) as has_following_order,
-        bool_or(is_earlier_paid) as has_earlier_paid_order,
-        bool_or(is_following and is_paid_by_next_day_end) as has_following_paid_next_day,
-        bool_or(is_following and is_paid_by_final_day_end) as has_following_paid_final
+        coalesce(converting_agent_id = agent_id, false) as converts_this_account,
+        coalesce(converting_agent_id <> agent_id, false) as converts_other_account,
+        is_paid_by_next_day_end,
+        is_paid_by_final_day_end
     from nearby_orders
+    where is_following
+),
+
+following_facts as (
+    select
+        shop_id,
+        agent_id,
+        buyer_id,
+        biz_date,
+        bool_or(is_paid_by_next_day_end) as has_following_paid_next_day,
+        bool_or(is_paid_by_final_day_end) as has_following_paid_final,
+        bool_or(converts_this_account) as has_converting_order,
+        bool_or(converts_this_account and is_paid_by_next_day_end) as has_converting_paid_next_day,
+        bool_or(converts_this_account and is_paid_by_final_day_end) as has_converting_paid_final,
+        bool_or(converts_other_account) as has_other_converting_order
+    from following_orders
     group by shop_id, agent_id, buyer_id, biz_date
+),
+
+earlier_paid as (
+    select distinct
+        shop_id,
+        agent_id,
+        buyer_id,
+        biz_date
+    from nearby_orders
+    where is_earlier_paid
 ),
 
 with_order_facts as (
@@ -80,38 +125,64 @@ with_order_facts as (
         received_receptions.agent_id,
         received_receptions.buyer_id,
         received_receptions.final_pay_days,
-        coalesce(order_facts.has_following_order, false) as has_following_order,
-        coalesce(order_facts.has_earlier_paid_order, false) as has_earlier_paid_order,
-        coalesce(order_facts.has_following_paid_next_day, false) as has_following_paid_next_day,
-        coalesce(order_facts.has_following_paid_final, false) as has_following_paid_final,
+        following_facts.shop_id is not null as has_following_order,
+        earlier_paid.shop_id is not null as has_earlier_paid_order,
+        coalesce(following_facts.has_following_paid_next_day, false) as has_following_paid_next_day,
+        coalesce(following_facts.has_following_paid_final, false) as has_following_paid_final,
+        coalesce(following_facts.has_converting_order, false) as has_converting_order,
+        coalesce(following_facts.has_converting_paid_next_day, false) as has_converting_paid_next_day,
+        coalesce(following_facts.has_converting_paid_final, false) as has_converting_paid_final,
+        coalesce(following_facts.has_other_converting_order, false) as has_other_converting_order,
         received_receptions.biz_date,
         received_receptions.first_message_at
     from received_receptions
-    left join order_facts
-        on received_receptions.shop_id = order_facts.shop_id
-            and received_receptions.agent_id = order_facts.agent_id
-            and received_receptions.buyer_id = order_facts.buyer_id
-            and received_receptions.biz_date = order_facts.biz_date
+    left join following_facts
+        on received_receptions.shop_id = following_facts.shop_id
+            and received_receptions.agent_id = following_facts.agent_id
+            and received_receptions.buyer_id = following_facts.buyer_id
+            and received_receptions.biz_date = following_facts.biz_date
+    left join earlier_paid
+        on received_receptions.shop_id = earlier_paid.shop_id
+            and received_receptions.agent_id = earlier_paid.agent_id
+            and received_receptions.buyer_id = earlier_paid.buyer_id
+            and received_receptions.biz_date = earlier_paid.biz_date
 ),
 
 -- After-sale (售后): an earlier paid order and no following order. Every
 -- other received reception is an inquiry (询单), replied or not; a following
 -- order always makes an inquiry, so has_order = has_following_order.
+-- Assisted (协助): a following order converts another account and none
+-- converts this one.
+classified as (
+    select
+        *,
+        has_earlier_paid_order and not has_following_order as is_after_sale,
+        not has_earlier_paid_order or has_following_order as is_inquiry,
+        not has_converting_order and has_other_converting_order as is_assisted
+    from with_order_facts
+),
+
+-- An assisted inquiry counts for the shop, not for the account.
 flagged as (
     select
         shop_id,
         agent_id,
         buyer_id,
         has_following_order,
-        has_earlier_paid_order and not has_following_order as is_after_sale,
-        not has_earlier_paid_order or has_following_order as is_inquiry,
+        is_after_sale,
+        is_inquiry,
         has_following_order as has_order,
         has_following_paid_next_day as is_paid_next_day,
         has_following_paid_final as is_paid_final,
+        is_assisted,
+        is_inquiry and not is_assisted as is_account_inquiry,
+        has_converting_order as has_account_order,
+        has_converting_paid_next_day as is_account_paid_next_day,
+        has_converting_paid_final as is_account_paid_final,
         {{ kefu_maturity_flags('biz_date', 'final_pay_days') }},
         biz_date,
         first_message_at
-    from with_order_facts
+    from classified
 )
 
 select * from flagged

@@ -1,7 +1,8 @@
 -- One row per (shop_id, biz_date) with a received reception: the shop's
 -- inquiry conversion of that reception day (metrics.md §4, contract §3
 -- shop_daily_kpis). A buyer counts once per shop and day, as inquiry /
--- ordered / converted when any of that day's receptions is.
+-- ordered / converted when any of that day's receptions is (assisted ones
+-- included), whichever account earned it (§4.7): every following order counts.
 with
 
 int_receptions_inquired as (
@@ -12,7 +13,7 @@ counted as (
     select
         shop_id,
         biz_date,
-        {{ kefu_conversion_counts() }}
+        {{ kefu_conversion_counts('buyer') }}
     from int_receptions_inquired
     group by shop_id, biz_date
 ),

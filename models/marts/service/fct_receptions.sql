@@ -7,8 +7,9 @@
 }}
 -- One row per reception (接待): (shop_id, agent_id, buyer_id, biz_date), filtered
 -- ones included with is_filtered true, their first_message_at and NULL in the
--- other figures (contract §3). is_inquiry / is_after_sale come from the
--- conversion rules (metrics.md §4.2) and are NULL for filtered receptions.
+-- other figures (contract §3). is_inquiry / is_after_sale / is_assisted come
+-- from the conversion rules (metrics.md §4.2, §4.7) and are NULL for filtered
+-- receptions.
 with
 
 int_receptions_measured as (
@@ -28,7 +29,8 @@ with_inquiry as (
     select
         windowed.*,
         int_receptions_inquired.is_inquiry,
-        int_receptions_inquired.is_after_sale
+        int_receptions_inquired.is_after_sale,
+        int_receptions_inquired.is_assisted
     from windowed
     left join int_receptions_inquired
         on windowed.shop_id = int_receptions_inquired.shop_id
@@ -56,6 +58,7 @@ published as (
         is_replied,
         is_inquiry,
         is_after_sale,
+        is_assisted,
         is_first_round_timed,
         is_slow_reception,
         biz_date,
