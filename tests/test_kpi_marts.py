@@ -21,6 +21,7 @@ def scenario_rows() -> dict:
             {"shop_id": "roll", "platform": "tmall"},
             {"shop_id": "rate_only", "platform": "jd"},
             {"shop_id": "two_accounts", "platform": "pdd"},
+            {"shop_id": "assisted", "platform": "taobao"},
         ],
         "agents": [
             {"shop_id": "roll", "agent_id": "roll:a", "agent_name": "小王"},
@@ -48,11 +49,19 @@ def scenario_rows() -> dict:
             msg("two_accounts", "two:a", "x", "buyer", "2026-05-04 09:00:00"),
             msg("two_accounts", "two:a", "x", "agent", "2026-05-04 09:00:30"),
             msg("two_accounts", "two:b", "x", "buyer", "2026-05-04 09:05:00"),
+            # assisted: y is served by as:a on 05-04 and by as:b on 05-05 before ordering.
+            msg("assisted", "as:a", "y", "buyer", "2026-05-04 15:00:00"),
+            msg("assisted", "as:a", "y", "agent", "2026-05-04 15:01:00"),
+            msg("assisted", "as:b", "y", "buyer", "2026-05-05 08:00:00"),
+            msg("assisted", "as:b", "y", "agent", "2026-05-05 08:01:00"),
         ],
         "orders": [
             # two_accounts: x pays on 05-06 with nobody serving then -> still credited
             # (order credit to two:a, the latest serving reply before created_at).
             order("two_accounts", "o1", "x", "2026-05-04 09:10:00", "2026-05-06 08:00:00", "88.00"),
+            # assisted: y orders on 05-05 09:00 (a following order of both receptions),
+            # credited to as:b (its 08:01 reply is the latest), paid 09:30.
+            order("assisted", "o2", "y", "2026-05-05 09:00:00", "2026-05-05 09:30:00", "60.00"),
         ],
         "ratings": [
             rating("rate_only", "jd:a", "r1", "2026-05-04 12:00:00", "5", "rt1"),
@@ -187,15 +196,52 @@ def test_maturity_flags_follow_the_as_of_date(warehouse):
 def test_fct_receptions_carries_the_inquiry_flags(warehouse):
     rows = query(
         warehouse,
-        "select agent_id, is_inquiry, is_after_sale from marts.fct_receptions "
+        "select agent_id, is_inquiry, is_after_sale, is_assisted from marts.fct_receptions "
         "where shop_id = 'two_accounts' order by agent_id",
     )
     # Both receptions of x are followed by order o1 (created 09:10, within [t0, end of D+1)):
-    # inquiries, not after-sale.
-    assert [(r["agent_id"], r["is_inquiry"], r["is_after_sale"]) for r in rows] == [
-        ("two:a", True, False),
-        ("two:b", True, False),
+    # inquiries, not after-sale. o1 is credited to two:a (the only serving reply), so
+    # two:b's inquiry is assisted (metrics.md §4.7).
+    assert [
+        (r["agent_id"], r["is_inquiry"], r["is_after_sale"], r["is_assisted"]) for r in rows
+    ] == [
+        ("two:a", True, False, False),
+        ("two:b", True, False, True),
     ]
+
+
+def test_assisted_inquiry_of_the_day_before_counts_for_the_shop_only(warehouse):
+    # as:a served y on 05-04; o2 (created 05-05, a following order of that reception)
+    # is credited to as:b, which served y on 05-05 before it: as:a's inquiry is
+    # assisted, out of its counts; as:b's 05-05 inquiry converts (paid 05-05 09:30).
+    counts = ("inquiry_buyer_cnt", "inq_order_cnt", "inq_pay_next_day_cnt", "inq_pay_final_cnt")
+    rows = query(
+        warehouse,
+        "select agent_id, biz_date, inquiry_buyer_cnt, inq_order_cnt, inq_pay_next_day_cnt,"
+        " inq_pay_final_cnt, received_buyer_cnt from marts.agent_daily_kpis"
+        " where shop_id = 'assisted' and received_buyer_cnt > 0 order by biz_date",
+    )
+    assert [(r["agent_id"], r["biz_date"].day, *(r[c] for c in counts)) for r in rows] == [
+        ("as:a", 4, 0, 0, 0, 0),
+        ("as:b", 5, 1, 1, 1, 1),
+    ]
+    shop = query(
+        warehouse,
+        "select biz_date, inquiry_buyer_cnt, inq_order_cnt, inq_pay_next_day_cnt,"
+        " inq_pay_final_cnt from marts.shop_daily_kpis"
+        " where shop_id = 'assisted' and received_buyer_cnt > 0 order by biz_date",
+    )
+    # The shop counts y on both days, converted on both (o2 follows each reception).
+    assert [(r["biz_date"].day, *(r[c] for c in counts)) for r in shop] == [
+        (4, 1, 1, 1, 1),
+        (5, 1, 1, 1, 1),
+    ]
+    flags = query(
+        warehouse,
+        "select agent_id, is_assisted from marts.fct_receptions where shop_id = 'assisted'"
+        " order by agent_id",
+    )
+    assert [(r["agent_id"], r["is_assisted"]) for r in flags] == [("as:a", True), ("as:b", False)]
 
 
 ALL_MARTS = [
