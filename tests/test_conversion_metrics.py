@@ -541,17 +541,21 @@ def test_rates_are_null_on_an_empty_denominator(wh):
 
 
 def test_shop_level_counts_a_buyer_once(wh):
-    # a1: b1 (10:00) and b2 (09:00) both inquiries with following orders (12:00);
-    #     b1 pays 03-04 10:00, b2 03-03 12:05 → 2 / 2 / 2.
-    # a2: b1 (11:00) inquiry with order, paid next day; b2 (15:00) after-sale
+    # o1 (b1, created 12:00) is credited to a2 (its 11:01 reply is the latest), o2
+    # (b2, 12:00) to a1 (09:01). Credited once (§4.7):
+    # a1: b1 (10:00) is assisted (o1 converts a2), left out; b2 (09:00) converts
+    #     a1, paid 03-03 12:05 → 1 / 1 / 1 (v1: 2 / 2 / 2).
+    # a2: b1 (11:00) inquiry with o1, paid next day; b2 (15:00) after-sale
     #     (paid order at 12:00 before t0, no following order) → 1 / 1 / 1.
-    # shop: distinct buyers b1, b2 → 2 inquiries, 2 orders, 2 paid next day → rate 1.0
-    # (not 3 = 2 + 1 summed over accounts).
+    # shop: distinct buyers b1, b2, whoever earned them → 2 inquiries, 2 orders,
+    # 2 paid next day → rate 1.0 (not 3 = 2 + 1 summed over v1 accounts).
     a1 = agent_day(wh, "int_agent_days_converted", "shop_dedup", "a1", "2026-03-03")
     a2 = agent_day(wh, "int_agent_days_converted", "shop_dedup", "a2", "2026-03-03")
     shop = shop_day(wh, "int_shop_days_converted", "shop_dedup", "2026-03-03")
-    assert pick(a1, "inquiry_buyer_cnt", "inq_order_cnt", "inq_pay_next_day_cnt") == (2, 2, 2)
+    assert pick(a1, "inquiry_buyer_cnt", "inq_order_cnt", "inq_pay_next_day_cnt") == (1, 1, 1)
     assert pick(a2, "inquiry_buyer_cnt", "inq_order_cnt", "inq_pay_next_day_cnt") == (1, 1, 1)
+    assert reception(wh, "shop_dedup", "b1", "a1")["is_assisted"] is True
+    assert reception(wh, "shop_dedup", "b2", "a2")["is_assisted"] is False
     assert pick(shop, "inquiry_buyer_cnt", "inq_order_cnt", "inq_pay_next_day_cnt") == (2, 2, 2)
     assert shop["inq_to_pay_rate_next_day"] == pytest.approx(1.0)
 
