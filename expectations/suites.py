@@ -282,7 +282,7 @@ MART_COLUMNS: dict[str, list[str]] = {
     ],
     "fct_receptions": [
         "shop_id", "agent_id", "buyer_id", "biz_date", "is_filtered", "is_replied",
-        "is_inquiry", "is_after_sale", "first_message_at", "first_reply_at",
+        "is_inquiry", "is_after_sale", "is_assisted", "first_message_at", "first_reply_at",
         "reception_duration_s", "session_cnt", "round_cnt",
     ],
     "fct_order_credits": [
