@@ -118,12 +118,13 @@ def shop_counts(db: Path, shop: str, day: str = D) -> tuple:
     return tuple(row[column] for column in COUNTS)
 
 
-def assisted(db: Path, shop: str) -> dict[tuple[str, str], bool]:
+def assisted(db: Path, shop: str, buyer: str = "b") -> dict[tuple[str, str], bool]:
+    """is_assisted of the buyer's receptions, by (account, day)."""
     rows = query(
         db,
         "select agent_id, biz_date, is_inquiry, is_assisted from marts.fct_receptions"
-        " where shop_id = ?",
-        [shop],
+        " where shop_id = ? and buyer_id = ?",
+        [shop, buyer],
     )
     assert all(row["is_inquiry"] for row in rows if row["is_assisted"]), rows
     return {(row["agent_id"], row["biz_date"].isoformat()): row["is_assisted"] for row in rows}
