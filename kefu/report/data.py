@@ -287,7 +287,11 @@ DAILY_SQL = """
         where shop_id = ? and biz_date between ? and ?
         group by biz_date
     )
-    select days.biz_date, shop.*, ratings.rating_cnt, ratings.satisfied_cnt
+    select
+        days.biz_date as day,
+        shop.* exclude (biz_date),
+        ratings.rating_cnt,
+        ratings.satisfied_cnt
     from days
     left join marts.shop_daily_kpis as shop
         on shop.shop_id = ? and shop.biz_date = days.biz_date
@@ -303,7 +307,7 @@ def daily(con: duckdb.DuckDBPyConnection, shop: str, start: dt.date, end: dt.dat
     for r in rows:
         out.append(
             {
-                "date": r["biz_date"],
+                "date": r["day"],
                 "has_data": r["shop_id"] is not None,
                 "received_buyer_cnt": r["received_buyer_cnt"],
                 "reply_rate": ratio(r["replied_buyer_cnt"], r["received_buyer_cnt"]),

@@ -9,7 +9,9 @@
   var pct = function (v) { return v == null ? "–" : (v * 100).toFixed(1) + "%"; };
   var sec = function (v) { return v == null ? "–" : v.toFixed(1) + " s"; };
   var cny = function (v) { return v == null ? "–" : "¥" + Number(v).toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2}); };
-  var base = { animation: false, textStyle: { fontFamily: "inherit" }, grid: { left: 60, right: 60, top: 50, bottom: 40 },
+  // The page's font stack, so that ECharts measures legend text with the font it draws.
+  var FONT = getComputedStyle(document.body).fontFamily;
+  var base = { animation: false, textStyle: { fontFamily: FONT }, grid: { left: 60, right: 60, top: 50, bottom: 40 },
                tooltip: { trigger: "axis" }, legend: { top: 4 } };
 
   function draw(id, option) {
@@ -26,7 +28,7 @@
   function targetLine(metric, label) {
     var t = data.targets[metric];
     if (!t) { return []; }
-    return [{ yAxis: t.value, name: label, label: { formatter: label + " " + t.comparator + " " + (metric.slice(-2) === "_s" ? t.value + " s" : pct(t.value)) } }];
+    return [{ yAxis: t.value, name: label, label: { position: "insideEndTop", formatter: label + " " + t.comparator + " " + (metric.slice(-2) === "_s" ? t.value + " s" : pct(t.value)) } }];
   }
   var days = data.trend.map(function (d) { return d.date; });
   var col = function (rows, key) { return rows.map(function (d) { return d[key]; }); };
@@ -68,7 +70,7 @@
              " / " + w.round_cnt.toLocaleString() + " rounds", left: "right", textStyle: { fontSize: 12, fontWeight: "normal" } },
     tooltip: { trigger: "item", formatter: function (p) { return p.data[2] + "–" + p.data[3] + " s: " + p.data[1].toLocaleString(); } },
     xAxis: { type: "value", min: 0, max: w.bins.length * w.bin_s, interval: 60, name: "s" },
-    yAxis: { type: "value", name: "rounds 轮次" },
+    yAxis: { type: "value", name: "rounds 轮次" }, legend: { show: false },
     series: [{ name: "rounds", type: "bar", barWidth: "95%", barCategoryGap: 0,
       data: w.bins.map(function (b) { return { value: [(b[0] + b[1]) / 2, b[2], b[0], b[1]], itemStyle: { color: b[1] <= w.sla_s ? "#4e79a7" : "#e15759" } }; }),
       markLine: { symbol: "none", lineStyle: { color: MISS, width: 2 }, label: { formatter: "3 min" }, data: [{ xAxis: w.sla_s }] } }]
@@ -78,8 +80,9 @@
   var h = data.heatmap;
   draw("chart-load", {
     tooltip: { trigger: "item", formatter: function (p) { return h.dates[p.data[1]] + " " + p.data[0] + ":00 — " + p.data[2] + " buyers 买家"; } },
-    grid: { left: 90, right: 30, top: 20, bottom: 70 },
-    xAxis: { type: "category", data: Array.from({ length: 24 }, function (_, i) { return String(i); }), name: "hour 时", splitArea: { show: true } },
+    grid: { left: 90, right: 30, top: 10, bottom: 90 }, legend: { show: false },
+    xAxis: { type: "category", data: Array.from({ length: 24 }, function (_, i) { return String(i); }), name: "时 hour",
+             nameLocation: "middle", nameGap: 24, splitArea: { show: true } },
     yAxis: { type: "category", data: h.dates, inverse: true, splitArea: { show: true } },
     visualMap: { min: 0, max: Math.max(h.max, 1), calculable: true, orient: "horizontal", left: "center", bottom: 0,
                  inRange: { color: ["#f7fbff", "#6baed6", "#08306b"] } },
