@@ -553,3 +553,31 @@ def test_the_request_recorder_sees_a_page_that_does_fetch(browser, tmp_path):
     chromium(page, tmp_path / "p", browser, "--dump-dom")
     assert any("kefu-report.example" in r for r in browser.requests), browser.requests
     browser.requests.clear()
+
+
+# ---------------------------------------------------------------- Dagster
+
+
+def test_scorecard_report_asset_writes_the_days_reports(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.assets import PUBLICATION_KEY, TAG_AS_OF
+    from orchestration.definitions import defs
+    from orchestration.report_assets import REPORT_KEY, scorecard_report
+    from orchestration.resources import KefuWarehouse
+
+    graph = defs.get_repository_def().asset_graph
+    assert graph.get(REPORT_KEY).parent_keys == {PUBLICATION_KEY}
+    monkeypatch.delenv("KEFU_PUBLISH", raising=False)
+    monkeypatch.setenv("KEFU_REPORTS", str(tmp_path / "reports"))
+    db = make_marts(tmp_path / "warehouse.duckdb")  # no publication file yet: the warehouse
+    result = dg.materialize(
+        [scorecard_report],
+        resources={"warehouse": KefuWarehouse(db=str(db))},
+        tags={TAG_AS_OF: "2026-05-09"},
+    )
+    assert result.success
+    names = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert names == [f"{s}_day_2026-05-09.{ext}" for s in ("s1", "s2") for ext in ("html", "xlsx")]
+    data = page_data(tmp_path / "reports" / "s1_day_2026-05-09.html")
+    assert kpi(data, "reply_rate")["value"] == 0.7
