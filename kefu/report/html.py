@@ -213,6 +213,13 @@ def _sales_note(data: dict) -> str:
     )
 
 
+def embedded(data: dict) -> dict:
+    """The figures the page embeds: all of them, but only the alerts the page lists (a
+    large shop has thousands a month; the workbook holds them all)."""
+    alerts = data["alerts"]
+    return {**data, "alerts": {**alerts, "rows": alerts["rows"][:ALERT_ROWS_IN_PAGE]}}
+
+
 def render_html(data: dict, source_name: str) -> str:
     zh, en = PERIOD_TITLES[data["period"]]
     period = data["period_start"]
@@ -264,7 +271,7 @@ def render_html(data: dict, source_name: str) -> str:
                 "load",
                 "接待压力",
                 "Reception load (hour × day)",
-                chart("chart-load", 380),
+                chart("chart-load", 150 + 22 * len(data["heatmap"]["dates"])),
                 "Buyers asking per hour at shop level: distinct buyers who opened a "
                 "round in that hour (a buyer writing to two accounts counts once).",
             ),
@@ -287,7 +294,8 @@ def render_html(data: dict, source_name: str) -> str:
             section("topics", "咨询主题", "Question topics", _topics_section(data)),
         ]
     )
-    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    blob = json.dumps(embedded(data), ensure_ascii=False, separators=(",", ":"))
+    blob = blob.replace("</", "<\\/")
     style = (ASSETS_DIR / "report.css").read_text(encoding="utf-8")
     script = (ASSETS_DIR / "report.js").read_text(encoding="utf-8")
     echarts = ECHARTS_JS.read_text(encoding="utf-8").replace("</script", "<\\/script")

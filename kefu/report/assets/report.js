@@ -20,7 +20,8 @@
     var chart = echarts.init(el, null, { renderer: "svg" });
     chart.on("finished", function () {
       el.setAttribute("data-rendered", String(el.querySelectorAll("svg path, svg rect, svg text").length));
-      document.body.setAttribute("data-charts-rendered", String(document.querySelectorAll(".chart[data-rendered]").length));
+      var drawn = document.querySelectorAll(".chart[data-rendered]").length;
+      document.body.setAttribute("data-charts-rendered", String(drawn));
     });
     chart.setOption(Object.assign({}, base, option));
     charts.push(chart);
@@ -80,11 +81,11 @@
   var h = data.heatmap;
   draw("chart-load", {
     tooltip: { trigger: "item", formatter: function (p) { return h.dates[p.data[1]] + " " + p.data[0] + ":00 — " + p.data[2] + " buyers 买家"; } },
-    grid: { left: 90, right: 30, top: 10, bottom: 90 }, legend: { show: false },
+    grid: { left: 90, right: 30, top: 10, bottom: 100 }, legend: { show: false },
     xAxis: { type: "category", data: Array.from({ length: 24 }, function (_, i) { return String(i); }), name: "时 hour",
-             nameLocation: "middle", nameGap: 24, splitArea: { show: true } },
+             nameLocation: "middle", nameGap: 26, splitArea: { show: true } },
     yAxis: { type: "category", data: h.dates, inverse: true, splitArea: { show: true } },
-    visualMap: { min: 0, max: Math.max(h.max, 1), calculable: true, orient: "horizontal", left: "center", bottom: 0,
+    visualMap: { min: 0, max: Math.max(h.max, 1), calculable: true, orient: "horizontal", left: "center", bottom: 0, itemHeight: 160,
                  inRange: { color: ["#f7fbff", "#6baed6", "#08306b"] } },
     series: [{ name: "买家 buyers", type: "heatmap", data: h.cells }]
   });
