@@ -26,10 +26,10 @@
     chart.setOption(Object.assign({}, base, option));
     charts.push(chart);
   }
-  function targetLine(metric, label) {
+  function targetLine(metric, label, position) {
     var t = data.targets[metric];
     if (!t) { return []; }
-    return [{ yAxis: t.value, name: label, label: { position: "insideEndTop", formatter: label + " " + t.comparator + " " + (metric.slice(-2) === "_s" ? t.value + " s" : pct(t.value)) } }];
+    return [{ yAxis: t.value, name: label, label: { position: position || "insideEndTop", formatter: label + " " + t.comparator + " " + (metric.slice(-2) === "_s" ? t.value + " s" : pct(t.value)) } }];
   }
   var days = data.trend.map(function (d) { return d.date; });
   var col = function (rows, key) { return rows.map(function (d) { return d[key]; }); };
@@ -44,10 +44,10 @@
     tooltip: { trigger: "axis", valueFormatter: pct },
     series: [
       { name: "回复率 Reply rate", type: "line", data: col(data.trend, "reply_rate"), connectNulls: false,
-        markLine: { symbol: "none", lineStyle: { type: "dashed", color: MISS }, data: targetLine("reply_rate", "目标 target") } },
+        markLine: { symbol: "none", lineStyle: { type: "dashed", color: MISS }, data: targetLine("reply_rate", "回复率目标") } },
       { name: "3分钟回复率 3-min rate", type: "line", data: col(data.trend, "reply_3min_rate") },
       { name: "好评率 Good rate", type: "line", data: col(data.trend, "good_rate"),
-        markLine: { symbol: "none", lineStyle: { type: "dotted", color: "#8250df" }, data: targetLine("good_rate", "好评目标") } }
+        markLine: { symbol: "none", lineStyle: { type: "dotted", color: "#8250df" }, data: targetLine("good_rate", "好评目标", "insideStartBottom") } }
     ]
   });
   draw("chart-trend-times", {
@@ -127,7 +127,7 @@
       yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: pct } },
       tooltip: { trigger: "axis", valueFormatter: pct },
       series: [
-        { name: "考核回复率 SLA reply rate", type: "bar", data: rows.map(function (r) {
+        { name: "考核回复率 SLA reply rate", type: "bar", itemStyle: { color: "#4e79a7" }, data: rows.map(function (r) {
             return { value: r.sla_reply_rate, itemStyle: { color: r.is_passing === false ? MISS : (r.is_passing ? PASS : "#4e79a7") } }; }) },
         { name: "合格线 Pass mark", type: "scatter", symbol: "rect", symbolSize: [40, 3], itemStyle: { color: "#000" },
           data: rows.map(function (r) { return r.pass_rate; }) }
