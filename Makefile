@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export KEFU_DB ?= data/warehouse.duckdb
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-report clean
 
 $(BIN)/kefu: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: install
 ## make bench: generate and load 10 million messages, then build; prints time and peak memory
 bench: install
 	$(BIN)/kefu bench --messages 10000000
+
+## make bench-report: render the reports of a 200-agent, 90-day shop; prints render time,
+## file sizes and the time headless Chromium takes to open the page and draw its charts
+bench-report: install
+	$(BIN)/python -m kefu.report.bench --agents 200 --days 90
 
 clean:
 	rm -rf $(VENV) target logs data

@@ -55,6 +55,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     nightly.add_argument("--landing", help="landing zone (default data/landing)")
     nightly.add_argument("--as-of", type=_date, help="as-of date (default: last day in the data)")
+    nightly.add_argument(
+        "--report", action="store_true", help="then write the day's reports (kefu report)"
+    )
+
+    report = sub.add_parser(
+        "report", parents=[common], help="write each shop's scorecard as HTML and Excel"
+    )
+    report.add_argument("--period", choices=("day", "week", "month"), default="day")
+    report.add_argument("--date", type=_date, help="a day of the period (default: as-of date)")
+    report.add_argument("--shop", help="one shop (default: every shop)")
+    report.add_argument("--out", help="output folder (default: reports/ next to the warehouse)")
+    report.add_argument(
+        "--publish", help="published marts file (env KEFU_PUBLISH, default next to --db)"
+    )
 
     bench = sub.add_parser(
         "bench", help="measure generate + load + build on N messages against a baseline"
@@ -129,6 +143,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 1
         return 0
 
+    if args.command == "report":
+        return _report(db_path, args.publish, args.out, args.period, args.date, args.shop)
+
     if args.command in ("run-nightly", "demo"):
         from kefu.nightly import run_nightly
 
@@ -144,9 +161,40 @@ def _dispatch(args: argparse.Namespace) -> int:
         if not outcome.success:
             print(f"kefu {args.command}: {outcome.reason()}", file=sys.stderr)
             return 1
+        if args.command == "demo" or args.report:
+            also_month = args.command == "demo"
+            return _report(db_path, None, None, "day", None, None, also_month=also_month)
         return 0
 
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _report(
+    db_path: Path,
+    publish: str | None,
+    out: str | None,
+    period: str,
+    date: dt.date | None,
+    shop: str | None,
+    also_month: bool = False,
+) -> int:
+    """`kefu report` (and the report step of demo / run-nightly --report)."""
+    from kefu.report import ReportError, report_source, resolve_publish_path, write_reports
+
+    out_dir = Path(out).expanduser().resolve() if out else db_path.parent / "reports"
+    try:
+        source = report_source(db_path, resolve_publish_path(db_path, publish))
+        periods = [period, "month"] if also_month else [period]
+        written = [
+            w for p in periods for w in write_reports(source, out_dir, p, date=date, shop=shop)
+        ]
+    except ReportError as exc:
+        print(f"kefu report: {exc}", file=sys.stderr)
+        return 1
+    print(f"reports (from {source}):")
+    for w in written:
+        print(f"  {w.html}\n  {w.xlsx}")
+    return 0
 
 
 def _where_results(db_path: Path) -> str:
