@@ -210,6 +210,7 @@ class Reason:
     SCORE = "unknown score"
     PLATFORM = "unknown platform"
     TIMEZONE = "unknown timezone"
+    ENCODING = "encoding"  # the row's bytes do not decode in the file's encoding
 
 
 # Header matching --------------------------------------------------------------------------
