@@ -39,9 +39,9 @@ class Bounds:
     max_quantity: int
 
 
-def read_bounds(path: Path = BOUNDS_SEED) -> dict[str, Bounds]:
+def read_bounds(path: Path | None = None) -> dict[str, Bounds]:
     """ruleset -> Bounds, from the seed file."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with (path or BOUNDS_SEED).open(encoding="utf-8", newline="") as handle:
         return {
             row["ruleset"]: Bounds(
                 min_time=dt.date.fromisoformat(row["min_time"]),

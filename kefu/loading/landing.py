@@ -119,7 +119,7 @@ class _Walk:
         elif not target.is_relative_to(self.real_root):
             self.refuse(path, "symbolic link pointing outside the landing zone: refused, not read")
         elif target.is_dir():
-            self.refuse(path, "symbolic link to a folder: not followed (move the files instead)")
+            self.refuse(path, "symbolic link to a folder: not followed")
         elif not target.is_file():
             self.refuse(path, "symbolic link to something that is not a regular file: not read")
         else:
