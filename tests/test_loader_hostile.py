@@ -357,3 +357,60 @@ def test_quarantine_and_rejection_messages_cap_raw_values(db: Path, landing: Pat
     rejection = report.file("ragged.csv").message or ""
     assert rejection.startswith("cannot be read as CSV") and len(rejection) < 400
     assert_accounting(db, "messages", 3, rows_rejected=2)
+
+
+# 7. Conflicting duplicates, identical order versions ------------------------------------------
+
+
+def test_conflicting_duplicates_are_quarantined_with_both_file_references(
+    db: Path, landing: Path, tmp_path: Path
+) -> None:
+    write_csv(landing / "messages/zone1.csv", MESSAGE_HEADER, [message("m1"), message("m2")])
+    load(db, landing)
+    second_zone = tmp_path / "zone2"
+    write_csv(
+        second_zone / "messages/other.csv",
+        MESSAGE_HEADER,
+        [message("m1", content="另一个店的消息"), message("m2"), message("m3")],
+    )
+    report = load(db, second_zone)
+    assert report.file("other.csv").rows_quarantined == 1
+    assert quarantined(db) == [
+        (
+            "messages/other.csv",
+            2,
+            "message_id",
+            "conflicting duplicate of messages/zone1.csv line 2",
+        )
+    ]
+    raw = json.loads(query(db, "select raw_values from raw.quarantine")[0][0])
+    assert (raw["message_id"], raw["content"]) == ("m1", "另一个店的消息")
+    assert query(db, "select message_id, content from raw.messages order by 1") == [
+        ("m1", "你好"),
+        ("m2", "你好"),
+        ("m3", "你好"),
+    ]
+    assert_accounting(db, "messages", 5)
+
+
+def test_identical_order_versions_re_exported_with_other_bytes_are_stored_once(
+    db: Path, landing: Path
+) -> None:
+    write_csv(landing / "orders/a.csv", ORDER_HEADER, [order("o1"), order("o2", status="created")])
+    reordered = [ORDER_HEADER[i] for i in (9, 8, 7, 6, 5, 4, 3, 2, 1, 0)]
+    again = [
+        [row[i] for i in (9, 8, 7, 6, 5, 4, 3, 2, 1, 0)]
+        for row in (order("o1", amount="￥99"), order("o2", status="paid"), order("o1"))
+    ]
+    write_csv(landing / "orders/b.csv", reordered, again, newline="\r\n")
+    report = load(db, landing)
+    assert [(r.name, r.rows_loaded, r.rows_duplicate) for r in report.loaded] == [
+        ("a.csv", 2, 0),
+        ("b.csv", 1, 2),
+    ]
+    assert query(db, "select order_id, status from raw.orders order by _file_id, 1") == [
+        ("o1", "paid"),
+        ("o2", "created"),
+        ("o2", "paid"),
+    ]
+    assert_accounting(db, "orders", 5)

@@ -161,6 +161,7 @@ def store(
     con.begin()
     try:
         file_id = next_file_id(con)
+        quarantine_conflicts(con, entity, landing_file)
         loaded = insert_rows(con, entity, file_id)
         if os.environ.get(CRASH_ENV) == landing_file.name:
             os._exit(CRASH_EXIT_CODE)  # test hook: die with the rows inserted, uncommitted
@@ -198,11 +199,87 @@ def store(
     return result
 
 
+def quarantine_conflicts(
+    con: duckdb.DuckDBPyConnection, entity: Entity, landing_file: LandingFile
+) -> None:
+    """Mark bad the good rows whose dedupe key is already taken (stored before, or by an
+    earlier row of this file) by a copy with other fields: reason `conflicting duplicate of
+    <file> line <n>`, naming the copy that stays; the row's own file and line are those of
+    its quarantine row. Copies identical in every field stay plain duplicates."""
+    if not entity.dedupe_key:
+        return
+    names = [column.name for column in entity.columns]
+    fields = "struct_pack(" + ", ".join(f"{name} := {name}" for name in names) + ")"
+    keys = ", ".join(entity.dedupe_key)
+    on = " and ".join(f"reference.{name} = good.{name}" for name in entity.dedupe_key)
+    stored_on = " and ".join(f"stored.{name} = good.{name}" for name in entity.dedupe_key)
+    firsts_on = " and ".join(f"stored.{name} = firsts.{name}" for name in entity.dedupe_key)
+    raw_json = ", ".join(f"{sql_literal(n)}, kefu_prefix(cast({n} as varchar))" for n in names)
+    key_column = sql_literal(entity.dedupe_key[-1])
+    con.execute(
+        f"""
+        create or replace temp table _conflicts as
+        with
+        good as (
+            select _line, {keys}, {fields} as fields,
+                min(_line) over (partition by {keys}) as first_line
+            from {CLEAN} where not _bad
+        ),
+        stored as (
+            select {", ".join(f"stored.{name}" for name in entity.dedupe_key)},
+                {fields.replace("struct_pack(", "struct_pack(").replace(" := ", " := stored.")}
+                    as fields,
+                load_files.file_path, stored._row_num as line
+            from raw.{entity.name} as stored
+            join raw.load_files on load_files.file_id = stored._file_id
+            where exists (select 1 from good where {stored_on})
+        ),
+        firsts as (
+            select {keys}, fields, {sql_literal(landing_file.relative)} as file_path,
+                _line as line
+            from good where _line = first_line
+        ),
+        reference as (
+            select * from stored
+            union all by name
+            select * from firsts where not exists (select 1 from stored where {firsts_on})
+        )
+        select good._line, reference.file_path, reference.line
+        from good join reference on {on}
+        where good.fields is distinct from reference.fields
+        """
+    )
+    con.execute(
+        f"""
+        update {CLEAN} set
+            _bad = true,
+            _errors = [{{
+                'column_name': {key_column},
+                'reason': {sql_literal(Reason.CONFLICT)} || ' of ' || _conflicts.file_path
+                    || ' line ' || _conflicts.line
+            }}],
+            _raw_values = json_object({raw_json})
+        from _conflicts
+        where {CLEAN}._line = _conflicts._line
+        """
+    )
+    con.execute("drop table _conflicts")
+
+
 def insert_rows(con: duckdb.DuckDBPyConnection, entity: Entity, file_id: int) -> int:
-    """Insert the good rows (the first copy of a dedupe key only); return how many."""
+    """Insert the good rows (the first copy of a dedupe key only, or of an identical row);
+    return how many."""
     names = [column.name for column in entity.columns]
     columns = ", ".join(names)
     where = "not _bad"
+    if entity.dedupe_identical:
+        matches = " and ".join(
+            f"stored.{name} is not distinct from {CLEAN}.{name}" for name in names
+        )
+        where += (
+            f" and _line in (select min(_line) from {CLEAN} where not _bad group by {columns})"
+            f" and not exists (select 1 from raw.{entity.name} as stored where {matches})"
+        )
     if entity.dedupe_key:
         key = ", ".join(entity.dedupe_key)
         matches = " and ".join(f"stored.{name} = {CLEAN}.{name}" for name in entity.dedupe_key)
