@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kefu.paths import PROJECT_DIR
+from kefu.pseudonyms import PseudonymKeyError
 from kefu.schema import ensure_raw_schema
 
 
@@ -67,7 +68,10 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
     """Run one dbt command in-process; raise BuildError naming what failed."""
     from dbt.cli.main import dbtRunner
 
-    ensure_raw_schema(db_path)
+    try:
+        ensure_raw_schema(db_path)
+    except PseudonymKeyError as exc:
+        raise BuildError(str(exc)) from exc
     with temporary_environment(dbt_env(db_path)):
         result = dbtRunner().invoke(
             [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
