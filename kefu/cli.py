@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     nightly.add_argument("--landing", help="landing zone (default data/landing)")
     nightly.add_argument("--as-of", type=_date, help="as-of date (default: last day in the data)")
 
+    export = sub.add_parser(
+        "export", parents=[common], help="write a mart to a formula-safe .csv or .xlsx file"
+    )
+    export.add_argument("mart", help="mart name, e.g. agent_daily_kpis")
+    export.add_argument("--out", required=True, help="output file (.csv or .xlsx)")
+
     bench = sub.add_parser(
         "bench", help="measure generate + load + build on N messages against a baseline"
     )
@@ -102,6 +108,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         if report.rejected:
             print(f"kefu load: {report.reason()}", file=sys.stderr)
             return 1
+        return 0
+
+    if args.command == "export":
+        from kefu.export import ExportError, export_mart
+
+        try:
+            count = export_mart(db_path, args.mart, Path(args.out))
+        except ExportError as exc:
+            print(f"kefu export: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote {count} rows of marts.{args.mart} to {args.out}")
         return 0
 
     if args.command == "build":
