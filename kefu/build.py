@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kefu.build_errors import failure_of, failure_summary
 from kefu.paths import PROJECT_DIR
 from kefu.pseudonyms import PseudonymKeyError
 from kefu.schema import ensure_raw_schema
@@ -80,11 +81,9 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
         failed = []
         if result.result is not None and hasattr(result.result, "results"):
             failed = [
-                f"{r.node.name}: {r.message}"
-                for r in result.result.results
-                if str(r.status) in ("error", "fail")
+                failure_of(r) for r in result.result.results if str(r.status) in ("error", "fail")
             ]
-        detail = "; ".join(failed) if failed else str(result.exception)
+        detail = failure_summary(failed) if failed else str(result.exception)
         raise BuildError(f"dbt {args[0]} failed: {detail}")
 
 
