@@ -57,10 +57,17 @@
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set settings = run_query(
-        "select coalesce(bool_or(enabled), false) from private.pseudonym_settings"
+    {%- set found = run_query(
+        "select count(*) from information_schema.tables"
+        ~ " where table_schema = 'private' and table_name = 'pseudonym_settings'"
     ) -%}
-    {%- set enabled = settings.columns[0].values()[0] -%}
+    {%- set enabled = false -%}
+    {%- if found.columns[0].values()[0] > 0 -%}
+        {%- set settings = run_query(
+            "select coalesce(bool_or(enabled), false) from private.pseudonym_settings"
+        ) -%}
+        {%- set enabled = settings.columns[0].values()[0] -%}
+    {%- endif -%}
     {%- set asked = var('pseudonymise_buyers', false) in (true, 'true', 'True', 1, '1') -%}
     {%- if asked and not enabled -%}
         {{ exceptions.raise_compiler_error(
