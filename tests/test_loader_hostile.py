@@ -67,9 +67,13 @@ def assert_accounting(db: Path, entity: str, rows_in_files: int, rows_rejected: 
         "select coalesce(sum(rows_duplicate), 0) from raw.load_files where entity = ?",
         [entity],
     )[0][0]
-    assert (stored, quarantined, duplicate, rows_rejected) and (
-        stored + quarantined + duplicate + rows_rejected == rows_in_files
-    ), (stored, quarantined, duplicate, rows_rejected, rows_in_files)
+    assert stored + quarantined + duplicate + rows_rejected == rows_in_files, (
+        stored,
+        quarantined,
+        duplicate,
+        rows_rejected,
+        rows_in_files,
+    )
     assert query(
         db,
         "select count(*) from raw.quarantine where entity = ? and coalesce(reason, '') = ''",
