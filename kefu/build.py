@@ -10,7 +10,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kefu.build_errors import failure_of, failure_summary
 from kefu.paths import PROJECT_DIR
+from kefu.pseudonyms import PseudonymKeyError
 from kefu.schema import ensure_raw_schema
 
 
@@ -67,7 +69,10 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
     """Run one dbt command in-process; raise BuildError naming what failed."""
     from dbt.cli.main import dbtRunner
 
-    ensure_raw_schema(db_path)
+    try:
+        ensure_raw_schema(db_path)
+    except PseudonymKeyError as exc:
+        raise BuildError(str(exc)) from exc
     with temporary_environment(dbt_env(db_path)):
         result = dbtRunner().invoke(
             [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
@@ -76,11 +81,9 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
         failed = []
         if result.result is not None and hasattr(result.result, "results"):
             failed = [
-                f"{r.node.name}: {r.message}"
-                for r in result.result.results
-                if str(r.status) in ("error", "fail")
+                failure_of(r) for r in result.result.results if str(r.status) in ("error", "fail")
             ]
-        detail = "; ".join(failed) if failed else str(result.exception)
+        detail = failure_summary(failed) if failed else str(result.exception)
         raise BuildError(f"dbt {args[0]} failed: {detail}")
 
 

@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         "--publish", help="published marts file (env KEFU_PUBLISH, default next to --db)"
     )
 
+    export = sub.add_parser(
+        "export", parents=[common], help="write a mart to a formula-safe .csv or .xlsx file"
+    )
+    export.add_argument("mart", help="mart name, e.g. agent_daily_kpis")
+    export.add_argument("--out", required=True, help="output file (.csv or .xlsx)")
+
     bench = sub.add_parser(
         "bench", help="measure generate + load + build on N messages against a baseline"
     )
@@ -116,6 +122,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         if report.rejected:
             print(f"kefu load: {report.reason()}", file=sys.stderr)
             return 1
+        return 0
+
+    if args.command == "export":
+        from kefu.export import ExportError, export_mart
+
+        try:
+            count = export_mart(db_path, args.mart, Path(args.out))
+        except ExportError as exc:
+            print(f"kefu export: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote {count} rows of marts.{args.mart} to {args.out}")
         return 0
 
     if args.command == "build":

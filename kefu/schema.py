@@ -115,12 +115,17 @@ ENTITY_ORDER = ["shops", "agents", "filters", "messages", "orders", "ratings"]
 
 def ensure_raw_schema(db_path) -> None:
     """Create the warehouse file (and its folder) with the raw schema, if missing: dbt's
-    sources must exist before the first build, even when nothing was loaded yet."""
+    sources must exist before the first build, even when nothing was loaded yet. Every
+    build passes here, so this also brings the buyer pseudonyms in line with the key of
+    the environment (kefu.pseudonyms; PseudonymKeyError when the key is unusable)."""
     import duckdb
+
+    from kefu.pseudonyms import refresh_pseudonyms
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(db_path)) as con:
         create_raw_schema(con)
+        refresh_pseudonyms(con)
 
 
 def create_raw_schema(con) -> None:

@@ -35,14 +35,48 @@
     end
 {%- endmacro %}
 
-{#- Buyer id as published in marts: sha256 of it when var pseudonymise_buyers
-    is true, else the id itself. The raw and intermediate layers keep the original. -#}
+{#- Buyer id as published in marts: its keyed pseudonym (HMAC-SHA256, computed by
+    kefu.pseudonyms before the build into private.buyer_pseudonyms) whenever
+    KEFU_PSEUDONYM_KEY (or KEFU_PSEUDONYM_KEY_FILE) is set, else the id itself. Asking
+    for pseudonyms (var pseudonymise_buyers) without a key is an error. The raw and
+    intermediate layers keep the original. -#}
 {% macro kefu_buyer_key(column) -%}
-    {%- if var('pseudonymise_buyers', false) in (true, 'true', 'True', 1, '1') -%}
-        sha256({{ column }})
+    {%- if kefu_pseudonyms_enabled() -%}
+        (
+            select buyer_pseudonyms.pseudonym
+            from private.buyer_pseudonyms as buyer_pseudonyms
+            where buyer_pseudonyms.raw_buyer_id = {{ column }}
+        )
     {%- else -%}
         {{ column }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whether the build publishes pseudonyms (read from private.pseudonym_settings). -#}
+{% macro kefu_pseudonyms_enabled() -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select count(*) from information_schema.tables"
+        ~ " where table_schema = 'private' and table_name = 'pseudonym_settings'"
+    ) -%}
+    {%- set enabled = false -%}
+    {%- if found.columns[0].values()[0] > 0 -%}
+        {%- set settings = run_query(
+            "select coalesce(bool_or(enabled), false) from private.pseudonym_settings"
+        ) -%}
+        {%- set enabled = settings.columns[0].values()[0] -%}
+    {%- endif -%}
+    {%- set asked = var('pseudonymise_buyers', false) in (true, 'true', 'True', 1, '1') -%}
+    {%- if asked and not enabled -%}
+        {{ exceptions.raise_compiler_error(
+            "var pseudonymise_buyers asks for buyer pseudonyms but no key is set: set "
+            ~ "KEFU_PSEUDONYM_KEY (or KEFU_PSEUDONYM_KEY_FILE, a key file outside the "
+            ~ "repository) and build with kefu"
+        ) }}
+    {%- endif -%}
+    {{ return(enabled) }}
 {%- endmacro %}
 
 {#- Data test: every non-NULL value lies in [min_value, max_value]. -#}

@@ -560,35 +560,46 @@ def test_quarantine_line_is_the_physical_line_when_values_span_lines(
 def test_duplicate_message_ids_are_stored_once_first_loaded_copy_wins(
     db: Path, landing: Path
 ) -> None:
+    """Identical copies are duplicates; a copy with other fields is a conflicting duplicate,
+    quarantined with a reason naming the copy that stays."""
     first, second = message("m1", content="first"), message("m1", content="second")
-    write_csv(landing / "messages/a.csv", MESSAGE_HEADER, [first, message("m2"), second])
+    write_csv(
+        landing / "messages/a.csv", MESSAGE_HEADER, [first, message("m2"), second, list(first)]
+    )
     other_shop = message("m1", shop="s2")
     write_csv(
         landing / "messages/b.csv",
         MESSAGE_HEADER,
-        [message("m2", content="later"), message("m3"), other_shop],
+        [message("m2", content="later"), message("m3"), other_shop, message("m2")],
     )
     report = load(db, landing)
-    assert (report.file("a.csv").rows_loaded, report.file("a.csv").rows_duplicate) == (2, 1)
-    assert (report.file("b.csv").rows_loaded, report.file("b.csv").rows_duplicate) == (2, 1)
+    assert [
+        (r.name, r.rows_loaded, r.rows_duplicate, r.rows_quarantined) for r in report.loaded
+    ] == [("a.csv", 2, 1, 1), ("b.csv", 2, 1, 1)]
     assert query(db, "select shop_id, message_id, content from raw.messages order by 1, 2") == [
         ("s1", "m1", "first"),
         ("s1", "m2", "你好"),
         ("s1", "m3", "你好"),
         ("s2", "m1", "你好"),
     ]
-    assert counts(db)["quarantine"] == 0
+    assert quarantine(db) == [
+        ("messages/a.csv", 4, "message_id", "conflicting duplicate of messages/a.csv line 2"),
+        ("messages/b.csv", 2, "message_id", "conflicting duplicate of messages/a.csv line 3"),
+    ]
     assert query(db, "select sum(rows_duplicate) from raw.load_files") == [(2,)]
 
 
 def test_duplicate_rating_ids_are_stored_once(db: Path, landing: Path) -> None:
-    write_csv(landing / "ratings/a.csv", RATING_HEADER, [rating("r1", "5"), rating("r1", "1")])
+    write_csv(landing / "ratings/a.csv", RATING_HEADER, [rating("r1", "5"), rating("r1", "5")])
     write_csv(landing / "ratings/b.csv", RATING_HEADER, [rating("r1", "3"), rating("r2", "3")])
     report = load(db, landing)
-    assert [result.rows_duplicate for result in report.loaded] == [1, 1]
+    assert [(r.rows_duplicate, r.rows_quarantined) for r in report.loaded] == [(1, 0), (0, 1)]
     assert query(db, "select rating_id, score from raw.ratings order by 1") == [
         ("r1", "5"),
         ("r2", "3"),
+    ]
+    assert quarantine(db) == [
+        ("ratings/b.csv", 2, "rating_id", "conflicting duplicate of ratings/a.csv line 2")
     ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import shutil
 
@@ -711,10 +712,12 @@ def test_marts_hold_no_message_text(warehouse):
     assert columns == []
 
 
-def test_keyword_filter_and_pseudonymised_buyers(tmp_path):
+def test_keyword_filter_and_pseudonymised_buyers(tmp_path, monkeypatch):
     """A buyer message with a keyword of seed filter_keywords filters its reception.
     The shared seed is empty, so the keyword goes into the built seed table, then the
-    models (not the seed) are built again; that build also pseudonymises buyer ids."""
+    models (not the seed) are built again; that build also pseudonymises buyer ids
+    (HMAC-SHA256 under KEFU_PSEUDONYM_KEY, see tests/test_pseudonyms.py)."""
+    monkeypatch.setenv("KEFU_PSEUDONYM_KEY", "test-key")
     db_path = tmp_path / "w.duckdb"
     write_raw(
         db_path,
@@ -760,9 +763,9 @@ def test_keyword_filter_and_pseudonymised_buyers(tmp_path):
         r["buyer_id"]: r["is_filtered"]
         for r in query(db_path, "select buyer_id, is_filtered from marts.fct_receptions")
     }
-    spam_key = hashlib.sha256(b"spam").hexdigest()
-    ok_key = hashlib.sha256(b"ok").hexdigest()
-    agent_said_key = hashlib.sha256(b"agent_said").hexdigest()
+    spam_key = hmac.new(b"test-key", b"spam", hashlib.sha256).hexdigest()
+    ok_key = hmac.new(b"test-key", b"ok", hashlib.sha256).hexdigest()
+    agent_said_key = hmac.new(b"test-key", b"agent_said", hashlib.sha256).hexdigest()
     assert published == {spam_key: True, ok_key: False, agent_said_key: False}
 
 

@@ -53,6 +53,8 @@ class Entity:
     name: str
     columns: tuple[Column, ...]
     dedupe_key: tuple[str, ...] = ()  # first loaded copy wins; later copies are duplicates
+    # (or, when their other fields differ, conflicting duplicates: quarantined)
+    dedupe_identical: bool = False  # a row identical in every field to a stored one is a duplicate
     shop_column: str = "shop_id"  # whose timezone converts offset timestamps
 
     @property
@@ -127,6 +129,7 @@ ENTITIES: dict[str, Entity] = {
             Column("refund_amount", Kind.AMOUNT, aliases=("退款金额",), default="0"),
             Column("updated_at", Kind.TIMESTAMP, aliases=("更新时间", "修改时间")),
         ),
+        dedupe_identical=True,
     ),
     "ratings": Entity(
         "ratings",
@@ -210,6 +213,8 @@ class Reason:
     SCORE = "unknown score"
     PLATFORM = "unknown platform"
     TIMEZONE = "unknown timezone"
+    ENCODING = "encoding"  # the row's bytes do not decode in the file's encoding
+    CONFLICT = "conflicting duplicate"  # + " of <file> line <n>": same key, other fields
 
 
 # Header matching --------------------------------------------------------------------------

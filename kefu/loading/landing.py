@@ -6,11 +6,19 @@ of their path inside the entity folder. Hidden files and folders (name starting 
 Excel's lock files ("~$name.xlsx") are ignored with a note; every other file that is not an
 export of a known entity in an accepted format is rejected, so that nothing is skipped
 silently (a typo like `message/` fails the load instead of losing a day of chats).
+
+The walk never follows a symbolic link out of the zone: a link whose target lies outside
+it, a dangling link, a link to a folder, a folder that cannot be listed, a name that is not
+valid UTF-8 and anything that is not a regular file (fifo, socket, device) are refused
+with a report line, without opening them. A link to a file inside the zone is read like
+the file (its content is then loaded once, by content hash). A folder named like a file
+(`messages/day1.csv/`) gets a note line and its files load as usual.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kefu.schema import ENTITY_ORDER
@@ -28,10 +36,11 @@ class LandingFile:
     entity: str  # entity folder, or UNKNOWN_ENTITY
     file_format: str | None  # csv | xlsx | parquet | jsonl, None when not accepted
     problem: str | None = None  # why it is refused, decided from its place and name alone
+    openable: bool = True  # False: refused by the walk, never opened (links out, fifos, ...)
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.relative.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class LandingScan:
 
     files: list[LandingFile]
     ignored: list[str]
+    notes: list[str] = field(default_factory=list)  # "path: what is odd about it", still loaded
 
 
 def is_ignored(relative: Path) -> bool:
@@ -49,21 +59,93 @@ def is_ignored(relative: Path) -> bool:
 
 def scan_landing(landing_dir: Path) -> LandingScan:
     """Every file below `landing_dir`, classified and in load order."""
+    walk = _Walk(landing_dir)
+    walk.visit(landing_dir)
     by_entity: dict[str, list[LandingFile]] = {entity: [] for entity in ENTITY_ORDER}
     misplaced: list[LandingFile] = []
-    ignored: list[str] = []
-    for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(landing_dir)
-        if is_ignored(relative):
-            ignored.append(relative.as_posix())
-            continue
-        landing_file = classify(path, relative)
-        if landing_file.entity in by_entity:
+    for landing_file in walk.found:
+        if landing_file.entity in by_entity and landing_file.problem is None:
             by_entity[landing_file.entity].append(landing_file)
         else:
             misplaced.append(landing_file)
     ordered = [f for entity in ENTITY_ORDER for f in sorted(by_entity[entity], key=_path_key)]
-    return LandingScan(ordered + sorted(misplaced, key=_path_key), ignored)
+    return LandingScan(
+        ordered + sorted(misplaced, key=_path_key), sorted(walk.ignored), sorted(walk.notes)
+    )
+
+
+class _Walk:
+    """A walk of the landing zone that follows no link and reports everything odd."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.real_root = root.resolve()
+        self.found: list[LandingFile] = []
+        self.ignored: list[str] = []
+        self.notes: list[str] = []
+
+    def visit(self, folder: Path) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as exc:
+            self.refuse(folder, f"folder cannot be listed: {exc.strerror or exc}")
+            return
+        for entry in entries:
+            self.visit_entry(Path(entry.path), entry)
+
+    def visit_entry(self, path: Path, entry: os.DirEntry[str]) -> None:
+        relative = path.relative_to(self.root)
+        if is_ignored(relative):
+            self.ignored.append(_text(relative.as_posix()))
+        elif not _is_utf8(relative.as_posix()):
+            self.refuse(path, "file name is not valid UTF-8 (rename it)")
+        elif entry.is_symlink():
+            self.visit_link(path)
+        elif entry.is_dir(follow_symlinks=False):
+            if path.suffix.lower() in FORMATS:
+                self.notes.append(
+                    f"{relative.as_posix()}: a folder named like a file; its files are loaded"
+                )
+            self.visit(path)
+        elif entry.is_file(follow_symlinks=False):
+            self.found.append(classify(path, relative))
+        else:
+            self.refuse(path, "not a regular file (fifo, socket or device): not read")
+
+    def visit_link(self, path: Path) -> None:
+        target = Path(os.path.realpath(path))
+        if not target.exists():
+            self.refuse(path, "dangling symbolic link (its target does not exist)")
+        elif not target.is_relative_to(self.real_root):
+            self.refuse(path, "symbolic link pointing outside the landing zone: refused, not read")
+        elif target.is_dir():
+            self.refuse(path, "symbolic link to a folder: not followed")
+        elif not target.is_file():
+            self.refuse(path, "symbolic link to something that is not a regular file: not read")
+        else:
+            self.found.append(classify(path, path.relative_to(self.root)))
+
+    def refuse(self, path: Path, problem: str) -> None:
+        relative = path.relative_to(self.root)
+        rel = _text(relative.as_posix())
+        entity = relative.parts[0].lower() if len(relative.parts) > 1 else UNKNOWN_ENTITY
+        if entity not in ENTITY_ORDER:
+            entity = UNKNOWN_ENTITY
+        file_format = FORMATS.get(path.suffix.lower())
+        self.found.append(LandingFile(path, rel, entity, file_format, problem, openable=False))
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text(text: str) -> str:
+    """A path as printable UTF-8 text (undecodable bytes of a name shown as U+FFFD)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def classify(path: Path, relative: Path) -> LandingFile:

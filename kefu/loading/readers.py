@@ -14,9 +14,10 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -29,6 +30,7 @@ from kefu.loading.landing import LandingFile
 from kefu.loading.sql import quote_identifier, scalar, short_error, sql_literal
 
 SRC = "_src"
+_LINK_NUMBERS = itertools.count(1)
 CHUNK = 1 << 20
 UTF8_BOM = codecs.BOM_UTF8
 
@@ -55,6 +57,8 @@ class Source:
     rows: int
     text_path: Path | None  # UTF-8 text of a csv/jsonl file, for exact line numbers
     lines_are_records: bool  # csv/jsonl: no blank lines or line breaks inside values
+    encoding: str | None = None  # csv: the encoding decided for the file
+    bad_lines: dict[int, str] = field(default_factory=dict)  # physical line -> text prefix
 
 
 # Fingerprint -----------------------------------------------------------------------------
@@ -115,13 +119,34 @@ def read_source(
     return reader(con, landing_file, fp, workdir)
 
 
+def exact_path(path: Path, workdir: Path, suffix: str) -> Path:
+    """A path DuckDB reads as exactly this file: a link with a plain name in `workdir`.
+
+    DuckDB's readers expand `[ ] * ? { }` in a path as glob patterns, so a file named
+    `export[1].csv` or `export*.csv` would read other files (or none); the link's name has
+    none of those characters, and the link points at the file by its absolute path."""
+    link = workdir / f"exact-{next(_LINK_NUMBERS)}{suffix}"
+    link.symlink_to(path.resolve())
+    return link
+
+
 def read_csv(
     con: duckdb.DuckDBPyConnection, landing_file: LandingFile, fp: Fingerprint, workdir: Path
 ) -> Source:
-    """CSV in UTF-8 (with or without BOM) or GB18030: header parsed here, rows by DuckDB."""
-    text_path = landing_file.path
-    if fp.encoding == "gb18030":
-        text_path = transcode_to_utf8(landing_file.path, workdir / "transcoded.csv", "gb18030")
+    """CSV in UTF-8 (with or without BOM) or GB18030: header parsed here, rows by DuckDB.
+
+    A file that is all UTF-8 is read in place; any other is decided line by line (see
+    `decide_encoding`) and transcoded, its lines that do not decode in the file's encoding
+    kept aside in `Source.bad_lines` (their rows are quarantined with reason `encoding`)."""
+    bad_lines: dict[int, str] = {}
+    encoding = fp.encoding
+    if fp.encoding in ("utf-8", "utf-8-sig"):
+        text_path = exact_path(landing_file.path, workdir, ".csv")
+    else:
+        encoding = decide_encoding(landing_file.path)
+        text_path, bad_lines = transcode_lines(
+            landing_file.path, workdir / "transcoded.csv", encoding
+        )
     headers = csv_header(text_path)
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers)))
     try:
@@ -134,22 +159,75 @@ def read_csv(
     except duckdb.Error as exc:
         raise FileRejected(f"cannot be read as CSV: {short_error(exc)}") from exc
     rows = row_count(con)
-    return Source(headers, "rowid + 2", rows, text_path, fp.line_count == rows + 1)
+    lines_are_records = fp.line_count == rows + 1
+    return Source(headers, "rowid + 2", rows, text_path, lines_are_records, encoding, bad_lines)
 
 
-def transcode_to_utf8(path: Path, target: Path, encoding: str) -> Path:
-    """Stream `path` from `encoding` into a UTF-8 file."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
+def _decodes(raw: bytes, encoding: str) -> bool:
     try:
-        with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as out:
-            while chunk := source.read(CHUNK):
-                out.write(decoder.decode(chunk))
-            out.write(decoder.decode(b"", True))
-    except UnicodeDecodeError as exc:
-        raise FileRejected(
-            f"not UTF-8 and not {encoding.upper()} text (undecodable byte at offset {exc.start})"
-        ) from exc
-    return target
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decide_encoding(path: Path) -> str:
+    """The encoding of a CSV file that is not all UTF-8: `utf-8-sig`, `utf-8` or `gb18030`,
+    by majority of its lines with non-ASCII bytes. FileRejected when a UTF-8 byte-order
+    mark contradicts the bytes (most lines decode only as GB18030)."""
+    utf8_lines = gb_lines = 0
+    with path.open("rb") as handle:
+        has_bom = handle.read(3) == UTF8_BOM
+        handle.seek(0)
+        for raw in handle:
+            if raw.isascii():
+                continue
+            if _decodes(raw, "utf-8"):
+                utf8_lines += 1
+            elif _decodes(raw, "gb18030"):
+                gb_lines += 1
+    if has_bom:
+        if gb_lines > utf8_lines:
+            raise FileRejected(
+                "encoding: the file starts with a UTF-8 byte-order mark (BOM) but its bytes are "
+                f"GB18030, not UTF-8 ({gb_lines} of {gb_lines + utf8_lines} lines with Chinese "
+                "text decode only as GB18030): save it again as UTF-8, or as GB18030 without "
+                "the mark"
+            )
+        return "utf-8-sig"
+    return "utf-8" if utf8_lines > gb_lines else "gb18030"
+
+
+def _line_is_bad(raw: bytes, encoding: str) -> bool:
+    """A line that does not decode in the file's encoding (in a GB18030 file: also a line
+    of UTF-8 text, which GB18030 would read as mojibake)."""
+    if raw.isascii():
+        return False
+    if encoding == "gb18030":
+        return _decodes(raw, "utf-8") or not _decodes(raw, "gb18030")
+    return not _decodes(raw, "utf-8")
+
+
+def transcode_lines(path: Path, target: Path, encoding: str) -> tuple[Path, dict[int, str]]:
+    """Write `path` as UTF-8 into `target`, line by line; return the lines that do not
+    decode in `encoding` (physical line -> a short prefix of the line, shown as the bytes
+    decode best). Those lines are written decoded with replacement characters, so that the
+    CSV records keep their place; their rows are quarantined by the caller."""
+    bad: dict[int, str] = {}
+    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as out:
+        for line_number, raw in enumerate(source, start=1):
+            if line_number == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM) :]
+            if _line_is_bad(raw, encoding):
+                if line_number == 1:
+                    raise FileRejected(
+                        f"encoding: the header line is not {encoding.upper()} like the rest "
+                        "of the file"
+                    )
+                shown = "utf-8" if _decodes(raw, "utf-8") else "gb18030"
+                bad[line_number] = raw.decode(shown, "replace").rstrip("\r\n")
+            out.write(raw.decode(encoding.replace("-sig", ""), "replace"))
+    return target, bad
 
 
 def csv_header(text_path: Path) -> list[str]:
@@ -170,7 +248,7 @@ def read_parquet(
     con: duckdb.DuckDBPyConnection, landing_file: LandingFile, fp: Fingerprint, workdir: Path
 ) -> Source:
     """Parquet: every column cast to VARCHAR (timestamptz keeps its offset in the text)."""
-    path = str(landing_file.path)
+    path = str(exact_path(landing_file.path, workdir, ".parquet"))
     try:
         described = con.execute("describe select * from read_parquet(?)", [path]).fetchall()
         headers = [str(row[0]) for row in described]
@@ -197,7 +275,7 @@ def read_jsonl(
         con.execute(
             "create or replace temp table _jsonl as select json "
             "from read_json_objects(?, format = 'newline_delimited')",
-            [str(landing_file.path)],
+            [str(exact_path(landing_file.path, workdir, ".jsonl"))],
         )
         keys = [
             row[0]
@@ -324,6 +402,31 @@ def physical_lines(source: Source, file_format: str, records: set[int]) -> dict[
     if file_format == "csv":
         return _csv_record_lines(source.text_path, records)
     return _jsonl_record_lines(source.text_path, records)
+
+
+def record_lines(source: Source, lines: set[int]) -> dict[int, int]:
+    """Physical line of a CSV file -> the record line (`_line` of `_clean`: record index
+    + 1, the header being record 0) of the record the physical line belongs to."""
+    if not lines or source.text_path is None:
+        return {}
+    if source.lines_are_records:
+        return {line: line for line in lines}
+    found: dict[int, int] = {}
+    with source.text_path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        previous_end = 0
+        record = -1
+        for row in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not row:
+                continue
+            record += 1
+            for line in range(start, previous_end + 1):
+                if line in lines:
+                    found[line] = record + 1
+            if len(found) == len(lines):
+                break
+    return found
 
 
 def _csv_record_lines(text_path: Path, records: set[int]) -> dict[int, int]:

@@ -12,6 +12,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped (already loaded)"
     REJECTED = "rejected"
     IGNORED = "ignored (hidden or lock file)"
+    NOTED = "noted"
 
 
 @dataclass

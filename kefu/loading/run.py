@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from kefu.loading.entities import ENTITIES, Entity
+from kefu.loading.bounds import DEFAULT_RULESET, Bounds, read_bounds, shop_bounds, today_utc
+from kefu.loading.entities import ENTITIES, Entity, Reason
 from kefu.loading.landing import LandingFile, scan_landing
 from kefu.loading.readers import (
     SRC,
@@ -18,6 +21,7 @@ from kefu.loading.readers import (
     fingerprint,
     physical_lines,
     read_source,
+    record_lines,
 )
 from kefu.loading.registry import (
     Registration,
@@ -29,15 +33,28 @@ from kefu.loading.registry import (
 )
 from kefu.loading.report import FileResult, LoadReport, Outcome
 from kefu.loading.sql import scalar, short_error, sql_literal
-from kefu.loading.transform import CLEAN, CleanPlan, build_clean, install_macros, match_columns
+from kefu.loading.transform import (
+    CLEAN,
+    ROW_COLUMN,
+    CleanPlan,
+    build_clean,
+    install_macros,
+    mark_rows,
+    match_columns,
+)
 from kefu.schema import create_raw_schema
 
 CRASH_ENV = "KEFU_CRASH_AFTER_ROWS_OF"
 CRASH_EXIT_CODE = 17
 
 
-def load_landing(db_path: Path, landing_dir: Path) -> LoadReport:
-    """Load every file of `landing_dir` not loaded before into the raw schema of `db_path`."""
+def load_landing(db_path: Path, landing_dir: Path, load_day: dt.date | None = None) -> LoadReport:
+    """Load every file of `landing_dir` not loaded before into the raw schema of `db_path`.
+
+    `load_day` (default: today, UTC) only bounds the times a row may carry (see
+    kefu.loading.bounds); it never enters a stored value."""
+    load_day = load_day or today_utc()
+    bounds = read_bounds()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(db_path)) as con:
         con.execute("set enable_progress_bar = false")
@@ -57,15 +74,34 @@ def load_landing(db_path: Path, landing_dir: Path) -> LoadReport:
         scan = scan_landing(landing_dir)
         with tempfile.TemporaryDirectory(prefix="kefu-load-") as workdir:
             for landing_file in scan.files:
-                report.files.append(load_file(con, landing_file, report.load_run_id, Path(workdir)))
+                context = LoadContext(report.load_run_id, Path(workdir), load_day, bounds)
+                report.files.append(load_file(con, landing_file, context))
         report.files += [FileResult(path, None, Outcome.IGNORED) for path in scan.ignored]
+        report.files += [
+            FileResult(note.split(": ", 1)[0], None, Outcome.NOTED, message=note.split(": ", 1)[1])
+            for note in scan.notes
+        ]
     return report
 
 
+@dataclass(frozen=True)
+class LoadContext:
+    """What every file of one load run shares."""
+
+    run_id: int
+    workdir: Path
+    load_day: dt.date
+    bounds: dict[str, Bounds]
+
+
 def load_file(
-    con: duckdb.DuckDBPyConnection, landing_file: LandingFile, run_id: int, workdir: Path
+    con: duckdb.DuckDBPyConnection, landing_file: LandingFile, context: LoadContext
 ) -> FileResult:
     """Load one file (or skip or reject it) and say what happened."""
+    run_id, workdir = context.run_id, context.workdir
+    if not landing_file.openable:
+        unread = Fingerprint(sha256="", encoding=None, line_count=0)
+        return reject(con, landing_file, unread, run_id, landing_file.problem or "not read")
     try:
         fp = fingerprint(landing_file)
     except OSError as exc:
@@ -84,8 +120,12 @@ def load_file(
             headers=source.headers,
             line_sql=source.line_sql,
             timezones=shop_timezones(con) if entity.has_timestamps else {},
+            load_day=context.load_day,
+            bounds=context.bounds[DEFAULT_RULESET],
+            shop_bounds=shop_bounds(con, context.bounds),
         )
         build_clean(con, plan)
+        mark_encoding_errors(con, source)
         return store(con, landing_file, fp, source, run_id)
     except FileRejected as exc:
         return reject(con, landing_file, fp, run_id, str(exc))
@@ -93,6 +133,19 @@ def load_file(
         con.execute(f"drop table if exists {SRC}")
         con.execute(f"drop table if exists {CLEAN}")
         con.execute("drop table if exists _line_fix")
+
+
+def mark_encoding_errors(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Quarantine the rows holding a line that does not decode in the file's encoding."""
+    records = record_lines(source, set(source.bad_lines))
+    mark_rows(
+        con,
+        [
+            (records[line], ROW_COLUMN, Reason.ENCODING, text)
+            for line, text in sorted(source.bad_lines.items())
+            if line in records
+        ],
+    )
 
 
 def store(
@@ -108,6 +161,7 @@ def store(
     con.begin()
     try:
         file_id = next_file_id(con)
+        quarantine_conflicts(con, entity, landing_file)
         loaded = insert_rows(con, entity, file_id)
         if os.environ.get(CRASH_ENV) == landing_file.name:
             os._exit(CRASH_EXIT_CODE)  # test hook: die with the rows inserted, uncommitted
@@ -129,7 +183,7 @@ def store(
                 file_id,
                 landing_file,
                 fp.sha256,
-                fp.encoding,
+                source.encoding or fp.encoding,
                 "loaded",
                 run_id,
                 rows_read=result.rows_read,
@@ -145,11 +199,87 @@ def store(
     return result
 
 
+def quarantine_conflicts(
+    con: duckdb.DuckDBPyConnection, entity: Entity, landing_file: LandingFile
+) -> None:
+    """Mark bad the good rows whose dedupe key is already taken (stored before, or by an
+    earlier row of this file) by a copy with other fields: reason `conflicting duplicate of
+    <file> line <n>`, naming the copy that stays; the row's own file and line are those of
+    its quarantine row. Copies identical in every field stay plain duplicates."""
+    if not entity.dedupe_key:
+        return
+    names = [column.name for column in entity.columns]
+    fields = "struct_pack(" + ", ".join(f"{name} := {name}" for name in names) + ")"
+    keys = ", ".join(entity.dedupe_key)
+    on = " and ".join(f"reference.{name} = good.{name}" for name in entity.dedupe_key)
+    stored_on = " and ".join(f"stored.{name} = good.{name}" for name in entity.dedupe_key)
+    firsts_on = " and ".join(f"stored.{name} = firsts.{name}" for name in entity.dedupe_key)
+    raw_json = ", ".join(f"{sql_literal(n)}, kefu_prefix(cast({n} as varchar))" for n in names)
+    key_column = sql_literal(entity.dedupe_key[-1])
+    con.execute(
+        f"""
+        create or replace temp table _conflicts as
+        with
+        good as (
+            select _line, {keys}, {fields} as fields,
+                min(_line) over (partition by {keys}) as first_line
+            from {CLEAN} where not _bad
+        ),
+        stored as (
+            select {", ".join(f"stored.{name}" for name in entity.dedupe_key)},
+                {fields.replace("struct_pack(", "struct_pack(").replace(" := ", " := stored.")}
+                    as fields,
+                load_files.file_path, stored._row_num as line
+            from raw.{entity.name} as stored
+            join raw.load_files on load_files.file_id = stored._file_id
+            where exists (select 1 from good where {stored_on})
+        ),
+        firsts as (
+            select {keys}, fields, {sql_literal(landing_file.relative)} as file_path,
+                _line as line
+            from good where _line = first_line
+        ),
+        reference as (
+            select * from stored
+            union all by name
+            select * from firsts where not exists (select 1 from stored where {firsts_on})
+        )
+        select good._line, reference.file_path, reference.line
+        from good join reference on {on}
+        where good.fields is distinct from reference.fields
+        """
+    )
+    con.execute(
+        f"""
+        update {CLEAN} set
+            _bad = true,
+            _errors = [{{
+                'column_name': {key_column},
+                'reason': {sql_literal(Reason.CONFLICT)} || ' of ' || _conflicts.file_path
+                    || ' line ' || _conflicts.line
+            }}],
+            _raw_values = json_object({raw_json})
+        from _conflicts
+        where {CLEAN}._line = _conflicts._line
+        """
+    )
+    con.execute("drop table _conflicts")
+
+
 def insert_rows(con: duckdb.DuckDBPyConnection, entity: Entity, file_id: int) -> int:
-    """Insert the good rows (the first copy of a dedupe key only); return how many."""
+    """Insert the good rows (the first copy of a dedupe key only, or of an identical row);
+    return how many."""
     names = [column.name for column in entity.columns]
     columns = ", ".join(names)
     where = "not _bad"
+    if entity.dedupe_identical:
+        matches = " and ".join(
+            f"stored.{name} is not distinct from {CLEAN}.{name}" for name in names
+        )
+        where += (
+            f" and _line in (select min(_line) from {CLEAN} where not _bad group by {columns})"
+            f" and not exists (select 1 from raw.{entity.name} as stored where {matches})"
+        )
     if entity.dedupe_key:
         key = ", ".join(entity.dedupe_key)
         matches = " and ".join(f"stored.{name} = {CLEAN}.{name}" for name in entity.dedupe_key)

@@ -28,8 +28,23 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+PREFIX_CHARS = 64  # raw values in messages and quarantine rows are cut to this many
+MESSAGE_CHARS = 300  # a DuckDB error quoted in a rejection is cut to this many
+
+
+def prefix(text: str, limit: int = PREFIX_CHARS) -> str:
+    """`text` cut to `limit` characters, with "…" when cut (a chat text in an error message
+    or quarantine row is evidence, not a copy)."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def short_error(exc: BaseException) -> str:
-    """The first lines of a DuckDB error, without its list of possible fixes."""
+    """The first lines of a DuckDB error, without its list of possible fixes, cut to
+    MESSAGE_CHARS (DuckDB quotes the offending line, which may be a whole chat)."""
+    return prefix(_first_lines(exc), MESSAGE_CHARS)
+
+
+def _first_lines(exc: BaseException) -> str:
     lines: list[str] = []
     for line in str(exc).splitlines():
         if line.startswith("Possible fixes") or (lines and not line.strip()):

@@ -19,15 +19,24 @@ Cleaning rules, by column kind (kefu.loading.entities.Kind):
 - score: 1..5 (`4.0` is '4') or a Chinese label (stored as is); else `unknown score`;
 - sender_role / platform: their vocabulary, normalised to English; else `unknown ...`;
 - team: its vocabulary normalised, anything else kept as read (staging maps it to other);
-- timezone: must be a zone name DuckDB knows; else `unknown timezone`.
+- timezone: must be a zone name DuckDB knows; else `unknown timezone`;
+- plausibility bounds (kefu.loading.bounds, per the shop's ruleset): an offset beyond
+  ±max_offset_minutes, a time before min_time or after the load day + max_days_after_load,
+  an amount or refund above max_amount, a quantity above max_quantity: the reason names
+  the bound and its value.
+
+Raw values in `_raw_values` are cut to a short prefix (kefu.loading.sql.PREFIX_CHARS).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import duckdb
 
+from kefu.loading.bounds import Bounds, read_bounds
 from kefu.loading.entities import (
     DEFAULT_TIMEZONE,
     PLATFORMS,
@@ -42,7 +51,7 @@ from kefu.loading.entities import (
     normalise_header,
 )
 from kefu.loading.readers import SRC, FileRejected
-from kefu.loading.sql import short_error, sql_literal
+from kefu.loading.sql import PREFIX_CHARS, prefix, short_error, sql_literal
 
 CLEAN = "_clean"
 
@@ -61,7 +70,17 @@ MACROS = (
     )""",
     """
     create or replace temp macro kefu_amount(value) as
-        try_cast(replace(replace(replace(value, ',', ''), '¥', ''), '￥', '') as decimal(18, 2))
+        try_cast(replace(replace(replace(value, ',', ''), '¥', ''), '￥', '') as decimal(38, 2))
+    """,
+    r"""
+    create or replace temp macro kefu_offset_minutes(value) as
+        coalesce(try_cast(regexp_extract(value, '[+-](\d{2}):?(\d{2})?$', 1) as integer), 0) * 60
+        + coalesce(try_cast(regexp_extract(value, '[+-](\d{2}):?(\d{2})?$', 2) as integer), 0)
+    """,
+    f"""
+    create or replace temp macro kefu_prefix(value) as
+        case when length(value) > {PREFIX_CHARS} then left(value, {PREFIX_CHARS}) || '…'
+        else value end
     """,
     """
     create or replace temp macro kefu_whole(value) as (
@@ -131,6 +150,9 @@ class CleanPlan:
     headers: list[str]
     line_sql: str
     timezones: dict[str, str]  # shop_id -> timezone, for shops not on the default
+    load_day: dt.date = dt.date(2000, 1, 1)
+    bounds: Bounds = field(default_factory=lambda: read_bounds()["taobao_tool"])
+    shop_bounds: dict[str, Bounds] = field(default_factory=dict)  # shops off the default
 
 
 def build_clean(con: duckdb.DuckDBPyConnection, plan: CleanPlan) -> None:
@@ -145,14 +167,15 @@ def clean_sql(plan: CleanPlan) -> str:
     columns = plan.entity.columns
     raw = [f"{_raw_value(plan, column)} as v_{column.name}" for column in columns]
     typed = [f"{_typed_value(plan, column)} as x_{column.name}" for column in columns]
-    errors = [f"{_error(column)} as e_{column.name}" for column in columns]
+    errors = [f"{_error(plan, column)} as e_{column.name}" for column in columns]
     first_error = "coalesce(" + ", ".join(f"e_{column.name}" for column in columns) + ")"
     error_list = ", ".join(
         f"{{'column_name': {sql_literal(column.name)}, 'reason': e_{column.name}}}"
         for column in columns
     )
     raw_json = ", ".join(
-        f"{sql_literal(key)}, c{index}" for index, key in enumerate(json_keys(plan.headers))
+        f"{sql_literal(key)}, kefu_prefix(c{index})"
+        for index, key in enumerate(json_keys(plan.headers))
     )
     outputs = [f"x_{column.name} as {column.name}" for column in columns]
     return f"""
@@ -254,17 +277,105 @@ _KIND_REASON: dict[Kind, str] = {
 }
 
 
-def _error(column: Column) -> str:
+def _per_shop(plan: CleanPlan, value: Callable[[Bounds], str]) -> str:
+    """SQL giving a bound (as a SQL literal) for the row's shop."""
+    if not plan.shop_bounds:
+        return value(plan.bounds)
+    branches = " ".join(
+        f"when {sql_literal(shop)} then {value(bounds)}"
+        for shop, bounds in sorted(plan.shop_bounds.items())
+    )
+    return f"(case v_{plan.entity.shop_column} {branches} else {value(plan.bounds)} end)"
+
+
+def _bound_errors(plan: CleanPlan, column: Column) -> list[str]:
+    """CASE branches for the plausibility bounds of a column (see kefu.loading.bounds)."""
+    value, typed = f"v_{column.name}", f"x_{column.name}"
+    if column.kind is Kind.TIMESTAMP:
+        offset = _per_shop(plan, lambda b: str(b.max_offset_minutes))
+        earliest = _per_shop(plan, lambda b: f"timestamp '{b.min_time}'")
+        latest = _per_shop(
+            plan,
+            lambda b: f"timestamp '{plan.load_day + dt.timedelta(days=b.max_days_after_load + 1)}'",
+        )
+        return [
+            f"when regexp_full_match(replace({value}, '/', '-'), '{_OFFSET_TS}') "
+            f"and kefu_offset_minutes({value}) > {offset} then "
+            f"'offset beyond max_offset_minutes ±' || {_hhmm(offset)}",
+            f"when {typed} < {earliest} then 'time before min_time ' || "
+            f"strftime({earliest}, '%Y-%m-%d')",
+            f"when {typed} >= {latest} then 'time after the load day + max_days_after_load "
+            f"(latest ' || strftime({latest} - interval 1 second, '%Y-%m-%d %H:%M:%S') || ')'",
+        ]
+    if column.kind is Kind.AMOUNT:
+        bound = _per_shop(plan, lambda b: f"{b.max_amount}::decimal(38, 2)")
+        return [f"when {typed} > {bound} then 'amount above max_amount ' || {bound}"]
+    if column.kind is Kind.QUANTITY:
+        bound = _per_shop(plan, lambda b: str(b.max_quantity))
+        return [f"when {typed} > {bound} then 'quantity above max_quantity ' || {bound}"]
+    return []
+
+
+def _hhmm(minutes_sql: str) -> str:
+    hours = f"lpad(({minutes_sql} // 60)::varchar, 2, '0')"
+    minutes = f"lpad(({minutes_sql} % 60)::varchar, 2, '0')"
+    return f"({hours} || ':' || {minutes})"
+
+
+def _error(plan: CleanPlan, column: Column) -> str:
     """SQL giving the column's quarantine reason, NULL when the value is fine."""
     value, typed = f"v_{column.name}", f"x_{column.name}"
+    bound_errors = _bound_errors(plan, column)
     branches = []
     if column.required:
         branches.append(f"when {value} is null then {sql_literal(Reason.MISSING)}")
+    if column.kind is Kind.TIMESTAMP:
+        branches.append(bound_errors.pop(0))  # a wild offset before "unparseable"
     reason = _KIND_REASON.get(column.kind)
     if reason is not None:
         branches.append(f"when {value} is not null and {typed} is null then {sql_literal(reason)}")
     if column.kind is Kind.AMOUNT:
         branches.append(f"when {typed} < 0 then {sql_literal(Reason.NEGATIVE)}")
+    branches += bound_errors
     if not branches:
         return "cast(null as varchar)"
     return f"case {' '.join(branches)} end"
+
+
+# Rows found bad outside the cleaning query -------------------------------------------------
+
+ROW_COLUMN = "(row)"  # column_name of a reason that concerns the whole row
+
+
+def mark_rows(con: duckdb.DuckDBPyConnection, marks: list[tuple[int, str, str, str]]) -> None:
+    """Mark rows of `_clean` bad: (line, column_name, reason, raw text); the reason replaces
+    the row's other errors (an undecodable row's values are noise), the raw text is kept
+    as `{"line": prefix}` when the row had no raw values yet."""
+    if not marks:
+        return
+    con.execute(
+        "create or replace temp table _marks "
+        "(line bigint, column_name varchar, reason varchar, raw_text varchar)"
+    )
+    con.executemany(
+        "insert into _marks values (?, ?, ?, ?)",
+        [[line, column, reason, prefix(text)] for line, column, reason, text in marks],
+    )
+    con.execute(
+        f"""
+        update {CLEAN} set
+            _bad = true,
+            _errors = marked.errors,
+            _raw_values = coalesce({CLEAN}._raw_values, json_object('line', marked.raw_text))
+        from (
+            select
+                line,
+                list({{'column_name': column_name, 'reason': reason}}) as errors,
+                any_value(raw_text) as raw_text
+            from _marks
+            group by line
+        ) as marked
+        where {CLEAN}._line = marked.line
+        """
+    )
+    con.execute("drop table _marks")
