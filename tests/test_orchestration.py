@@ -12,7 +12,14 @@ import duckdb
 import pytest
 
 from kefu import warehouse
-from kefu.windows import FULL_BUILD, refresh_window, schedule_as_of
+from kefu.windows import (
+    FULL_BUILD,
+    cover_unfinished,
+    needs_full_build,
+    pending_load_runs,
+    refresh_window,
+    schedule_as_of,
+)
 from tests.landing import write_day, write_landing
 
 D = dt.date
@@ -57,6 +64,36 @@ def test_as_of_at_month_start_reaches_into_the_previous_month():
 def test_final_pay_days_sizes_the_window():
     assert refresh_window(D(2026, 5, 8), 7, None, True) == (D(2026, 5, 1), D(2026, 5, 8))
     assert refresh_window(D(2026, 5, 8), 0, None, True) == (D(2026, 5, 8), D(2026, 5, 8))
+
+
+def test_pending_load_runs_are_those_no_successful_build_took_in():
+    # run 2 was a separate `kefu load`, run 3's build was killed: both still pending
+    assert pending_load_runs((1, 2, 3, 4), (1, 4)) == [2, 3]
+    assert pending_load_runs((1, 2), (1, 2)) == []
+    assert pending_load_runs((), ()) == []
+
+
+def test_master_data_or_changed_seeds_call_for_a_full_build():
+    master = ("shops", "agents", "filters")
+    assert not needs_full_build({"messages", "orders"}, master, "abc", "abc")
+    assert needs_full_build({"messages", "agents"}, master, "abc", "abc")
+    assert needs_full_build(set(), master, "abc", "def")  # a seed changed
+    assert needs_full_build(set(), master, "abc", None)  # no build recorded yet
+
+
+def test_unfinished_builds_stretch_the_window_over_their_days():
+    window = (D(2026, 5, 4), D(2026, 5, 8))
+    assert cover_unfinished(window, ()) == window
+    assert cover_unfinished(window, ((D(2026, 5, 1), D(2026, 5, 7)),)) == (
+        D(2026, 5, 1),
+        D(2026, 5, 8),
+    )
+    assert cover_unfinished(window, ((D(2026, 5, 5), D(2026, 5, 9)),)) == (
+        D(2026, 5, 4),
+        D(2026, 5, 9),
+    )
+    assert cover_unfinished(window, (FULL_BUILD,)) == FULL_BUILD  # a killed full build
+    assert cover_unfinished(FULL_BUILD, ((D(2026, 5, 1), D(2026, 5, 7)),)) == FULL_BUILD
 
 
 def test_scheduled_run_is_as_of_the_day_before():
