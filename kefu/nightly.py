@@ -164,10 +164,11 @@ class NightlyOutcome:
         return "; ".join(parts)
 
 
-def plan_build(db_path: Path, as_of: dt.date | None = None) -> Plan | None:
+def plan_build(db_path: Path, as_of: dt.date | None = None, read_only: bool = False) -> Plan | None:
     """The as-of date and refresh window of the next build, from the build watermark: every
-    load run no successful build took in yet; None when the warehouse holds no data."""
-    with warehouse.connect(db_path) as con:
+    load run no successful build took in yet; None when the warehouse holds no data.
+    read_only suits another process than the writer's (a schedule tick)."""
+    with warehouse.connect(db_path, read_only=read_only) as con:
         as_of = as_of or warehouse.data_last_day(con)
         if as_of is None or con is None:
             return None

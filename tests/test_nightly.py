@@ -50,13 +50,15 @@ READER = Path(__file__).with_name("published_reader.py")
 TEXT_COLUMNS = {"content", "message_text", "text", "msg_content"}
 
 
-def _rows(db_path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(db_path), read_only=True) as con:
+def _rows(db_path: Path, sql: str, read_only: bool = False) -> list[tuple]:
+    """Rows of a query. The warehouse opens in this process's configuration (in-process dbt
+    keeps a read-write connection); a published file read-only, as BI opens it."""
+    with duckdb.connect(str(db_path), read_only=read_only) as con:
         return con.execute(sql).fetchall()
 
 
-def _publication(db_path: Path) -> dict | None:
-    with duckdb.connect(str(db_path), read_only=True) as con:
+def _publication(db_path: Path, read_only: bool = False) -> dict | None:
+    with duckdb.connect(str(db_path), read_only=read_only) as con:
         tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
         if "publication" not in tables:
             return None
@@ -68,7 +70,7 @@ def _publication(db_path: Path) -> dict | None:
 
 
 def _marts(db_path: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with duckdb.connect(str(db_path)) as con:
         return {
             name: con.execute(f"select * from marts.{name} order by all").fetchall()
             for name in warehouse.mart_names()
@@ -131,6 +133,7 @@ def _reader_state(published: Path) -> list:
         " (select cast(max(biz_date) as varchar) from marts.shop_daily_kpis),"
         " (select sum(consult_buyer_cnt) from marts.agent_daily_kpis),"
         " (select count(*) from marts.agent_daily_kpis)",
+        read_only=True,
     )[0]
     return [as_of, last_day, int(buyers), int(rows)]
 
@@ -205,7 +208,7 @@ def nights(tmp_path_factory):
 
     # 1. The first night.
     result["first"] = run_nightly(db_path, landing)
-    result["first_publication"] = _publication(published)
+    result["first_publication"] = _publication(published, read_only=True)
     result["first_days"] = [
         day for (day,) in _rows(db_path, "select distinct biz_date from marts.shop_daily_kpis")
     ]
@@ -225,7 +228,7 @@ def nights(tmp_path_factory):
     result["second"] = run_nightly(db_path, landing)
     result["second_state"] = _reader_state(published)
     result["reads"] = _stop_reader(reader, stop, out, result["second_state"])
-    result["second_publication"] = _publication(published)
+    result["second_publication"] = _publication(published, read_only=True)
     result["second_warehouse_publication"] = _publication(db_path)
     result["names_after_second"] = dict(
         _rows(
@@ -248,6 +251,7 @@ def nights(tmp_path_factory):
     result["published_tables"] = _rows(
         published,
         "select table_schema, table_name, column_name from information_schema.columns",
+        read_only=True,
     )
 
     # The clean build of everything loaded, to compare with.
