@@ -72,9 +72,11 @@ def write_published(db_path: Path, target: Path) -> list[str]:
     the marts copied. The warehouse connection is the process's own (dbt-duckdb may hold
     one open in this process)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+    # Left by a publication killed half-way (the caller holds the warehouse lock, so no
+    # other publication of this warehouse is running).
+    for leftover in target.parent.glob(f".{target.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     with duckdb.connect(str(db_path)) as con:
         columns = _mart_columns(con)
         text = sorted(
@@ -111,6 +113,8 @@ def write_parquet(target: Path, marts: list[str]) -> Path:
         for table in marts:
             folder = root / table
             folder.mkdir(parents=True, exist_ok=True)
+            for leftover in folder.glob(f".{table}.parquet.*.tmp"):
+                leftover.unlink(missing_ok=True)
             final = folder / f"{table}.parquet"
             temporary = folder / f".{table}.parquet.{os.getpid()}.tmp"
             literal = str(temporary).replace("'", "''")

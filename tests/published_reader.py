@@ -27,7 +27,8 @@ STATE_SQL = """
 
 def state(con) -> list:
     return [
-        value if isinstance(value, str) else int(value) for value in con.sql(STATE_SQL).fetchone()
+        value if isinstance(value, str) else int(value)
+        for value in con.execute(STATE_SQL).fetchone()
     ]
 
 
