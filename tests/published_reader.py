@@ -1,12 +1,15 @@
 """A BI-like reader of the published file, run as its own process (by the tests, with the
 DuckDB 1.x client of .bi-clients on PYTHONPATH, as a BI driver bundles an older engine).
 
-It holds one read-only connection open for its whole life and, in a loop until the stop
-file appears, also opens a fresh read-only connection; each read is one JSON line:
-{"kind": "held" | "fresh", "state": [as_of, last_day, consult_buyers, rows], "version": ...}
-or {"kind": "fresh", "error": "..."} when a read is refused.
+mode `hold`: one read-only connection opened at start and read in a loop, as a dashboard
+keeps its connection; mode `poll`: a new read-only connection for every read, as a
+dashboard refresh reconnects. (Two processes: inside one process DuckDB shares one
+database instance per path, so a new connection would reuse the held one.) Each read is
+one JSON line until the stop file appears:
+{"kind": "hold" | "poll", "state": [as_of, last_day, consult_buyers, rows], "version": ...}
+or {"kind": ..., "error": "..."} when a read is refused.
 
-usage: python published_reader.py PUBLISHED STOP_FILE OUT_FILE
+usage: python published_reader.py PUBLISHED STOP_FILE OUT_FILE hold|poll
 """
 
 import json
@@ -26,34 +29,33 @@ STATE_SQL = """
 
 
 def state(con) -> list:
-    return [
-        value if isinstance(value, str) else int(value)
-        for value in con.execute(STATE_SQL).fetchone()
-    ]
+    row = con.execute(STATE_SQL).fetchone()
+    return [value if isinstance(value, str) else int(value) for value in row]
 
 
 def main() -> None:
     published, stop, out = (Path(arg) for arg in sys.argv[1:4])
-    held = duckdb.connect(str(published), read_only=True)
+    mode = sys.argv[4]
+    held = duckdb.connect(str(published), read_only=True) if mode == "hold" else None
     with out.open("w", encoding="utf-8") as sink:
-
-        def write(record: dict) -> None:
-            record["version"] = duckdb.__version__
+        while not stop.exists():
+            record: dict = {"kind": mode, "version": duckdb.__version__}
+            try:
+                if held is not None:
+                    record["state"] = state(held)
+                else:
+                    fresh = duckdb.connect(str(published), read_only=True)
+                    try:
+                        record["state"] = state(fresh)
+                    finally:
+                        fresh.close()
+            except Exception as exc:  # noqa: BLE001 (a refusal is what we count)
+                record["error"] = str(exc).splitlines()[0]
             sink.write(json.dumps(record) + "\n")
             sink.flush()
-
-        while not stop.exists():
-            try:
-                fresh = duckdb.connect(str(published), read_only=True)
-                try:
-                    write({"kind": "fresh", "state": state(fresh)})
-                finally:
-                    fresh.close()
-            except Exception as exc:  # noqa: BLE001 (a refusal is what we count)
-                write({"kind": "fresh", "error": str(exc).splitlines()[0]})
-            write({"kind": "held", "state": state(held)})
             time.sleep(0.05)
-    held.close()
+    if held is not None:
+        held.close()
 
 
 if __name__ == "__main__":

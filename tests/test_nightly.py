@@ -98,32 +98,55 @@ def _late_landing(root: Path, day: dt.date, buyer: str, order: bool = True) -> P
     return root
 
 
-def _start_reader(published: Path, root: Path) -> tuple[subprocess.Popen, Path, Path]:
+def _start_readers(published: Path, root: Path) -> tuple[list[subprocess.Popen], Path]:
+    """Two reader processes on the published file: one holding its connection open, one
+    reconnecting for every read; started once both have read."""
     assert (BI_CLIENT / "duckdb").is_dir(), f"{BI_CLIENT} missing: run make install"
-    stop, out = root / "reader.stop", root / "reader.jsonl"
+    stop = root / "reader.stop"
     env = {**os.environ, "PYTHONPATH": str(BI_CLIENT)}
-    reader = subprocess.Popen(
-        [sys.executable, str(READER), str(published), str(stop), str(out)], env=env
-    )
+    readers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(READER),
+                str(published),
+                str(stop),
+                str(root / f"{mode}.jsonl"),
+                mode,
+            ],
+            env=env,
+        )
+        for mode in ("hold", "poll")
+    ]
     deadline = time.monotonic() + 60
-    while not (out.exists() and out.read_text().count("\n") >= 2):
-        assert reader.poll() is None, "the reader died"
-        assert time.monotonic() < deadline, "the reader never read"
-        time.sleep(0.1)
-    return reader, stop, out
+    for mode in ("hold", "poll"):
+        out = root / f"{mode}.jsonl"
+        while not (out.exists() and out.read_text().count("\n") >= 2):
+            assert all(r.poll() is None for r in readers), "a reader died"
+            assert time.monotonic() < deadline, "a reader never read"
+            time.sleep(0.1)
+    return readers, stop
 
 
-def _stop_reader(reader, stop: Path, out: Path, until_state: list) -> list[dict]:
-    """Let the reader read until a fresh connection sees `until_state`, then stop it."""
+def _read_records(root: Path) -> list[dict]:
+    return [
+        json.loads(line)
+        for mode in ("hold", "poll")
+        for line in (root / f"{mode}.jsonl").read_text().splitlines()
+        if line
+    ]
+
+
+def _stop_readers(readers, stop: Path, root: Path, until_state: list) -> list[dict]:
+    """Let the readers read until the reconnecting one sees `until_state`, then stop them."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        records = [json.loads(line) for line in out.read_text().splitlines() if line]
-        if any(r.get("state") == until_state and r["kind"] == "fresh" for r in records):
+        if any(r.get("state") == until_state and r["kind"] == "poll" for r in _read_records(root)):
             break
         time.sleep(0.1)
     stop.touch()
-    assert reader.wait(timeout=30) == 0
-    return [json.loads(line) for line in out.read_text().splitlines() if line]
+    assert [reader.wait(timeout=30) for reader in readers] == [0, 0]
+    return _read_records(root)
 
 
 def _reader_state(published: Path) -> list:
@@ -224,10 +247,10 @@ def nights(tmp_path_factory):
     late = _late_landing(root / "late", D(2026, 5, 1), "blate1", order=False)
     result["late_load_status"] = main(["load", "--db", str(db_path), "--landing", str(late)])
     write_day(landing, D(2026, 5, 6))
-    reader, stop, out = _start_reader(published, root)
+    readers, stop = _start_readers(published, root)
     result["second"] = run_nightly(db_path, landing)
     result["second_state"] = _reader_state(published)
-    result["reads"] = _stop_reader(reader, stop, out, result["second_state"])
+    result["reads"] = _stop_readers(readers, stop, root, result["second_state"])
     result["second_publication"] = _publication(published, read_only=True)
     result["second_warehouse_publication"] = _publication(db_path)
     result["names_after_second"] = dict(
@@ -313,9 +336,9 @@ def test_a_reader_holding_the_published_file_is_never_refused_nor_sees_a_mix(nig
     assert old != new
     assert {r["version"] for r in reads} == {"1.1.3"}  # a DuckDB 1.x client reads it
     assert not [r for r in reads if "error" in r]
-    fresh = [r["state"] for r in reads if r["kind"] == "fresh"]
-    held = [r["state"] for r in reads if r["kind"] == "held"]
-    assert len(fresh) >= 10
+    fresh = [r["state"] for r in reads if r["kind"] == "poll"]
+    held = [r["state"] for r in reads if r["kind"] == "hold"]
+    assert len(fresh) >= 10 and len(held) >= 10
     assert all(state in (old, new) for state in fresh)
     assert fresh[0] == old and fresh[-1] == new
     assert set(map(tuple, held)) == {tuple(old)}  # an open connection keeps its file
