@@ -4,7 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export KEFU_DB ?= data/warehouse.duckdb
 
-.PHONY: install demo test lint bench bench-report clean
+BI_CLIENT := .bi-clients/duckdb-1.1.3
+DAGSTER_HOME_DIR := $(abspath data/dagster_home)
+
+.PHONY: install demo test lint bench bench-report clean dagster
 
 $(BIN)/kefu: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +15,17 @@ $(BIN)/kefu: pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(BIN)/kefu
 
-install: $(BIN)/kefu
+# A DuckDB 1.x client, as BI drivers bundle one: the tests read the published file with it.
+$(BI_CLIENT)/duckdb/__init__.py: $(BIN)/kefu
+	$(BIN)/pip install --quiet --no-deps --target $(BI_CLIENT) "duckdb==1.1.3"
+
+install: $(BIN)/kefu $(BI_CLIENT)/duckdb/__init__.py
+
+## make dagster: the Dagster UI with the run queue of dagster.yaml; run history in data/dagster_home
+dagster: install
+	mkdir -p $(DAGSTER_HOME_DIR)
+	cp dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dagster dev -m orchestration
 
 ## make demo: set up, write the demo landing zone, load, build, check, publish
 demo: install
@@ -37,4 +50,4 @@ bench-report: install
 	$(BIN)/python -m kefu.report.bench --agents 200 --days 90
 
 clean:
-	rm -rf $(VENV) target logs data
+	rm -rf $(VENV) .bi-clients target logs data

@@ -73,10 +73,13 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
         ensure_raw_schema(db_path)
     except PseudonymKeyError as exc:
         raise BuildError(str(exc)) from exc
-    with temporary_environment(dbt_env(db_path)):
-        result = dbtRunner().invoke(
-            [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-        )
+    try:
+        with temporary_environment(dbt_env(db_path)):
+            result = dbtRunner().invoke(
+                [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+            )
+    finally:
+        release_dbt_connection()
     if not result.success:
         failed = []
         if result.result is not None and hasattr(result.result, "results"):
@@ -85,6 +88,19 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
             ]
         detail = failure_summary(failed) if failed else str(result.exception)
         raise BuildError(f"dbt {args[0]} failed: {detail}")
+
+
+def release_dbt_connection() -> None:
+    """Close the connection dbt-duckdb keeps open in this process after a run, so that
+    the warehouse file is free again for other processes (a waiting writer, a check run
+    from another shell) as soon as the build is over."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+    if environment is not None:
+        environment.close()
 
 
 def build(

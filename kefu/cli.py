@@ -21,10 +21,22 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kefu", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help="warehouse file (env KEFU_DB, default data/warehouse.duckdb)")
+    common.add_argument(
+        "--lock-timeout",
+        help="seconds a writer waits for the warehouse lock (env KEFU_LOCK_TIMEOUT, default 3600)",
+    )
+    publish = argparse.ArgumentParser(add_help=False)
+    publish.add_argument(
+        "--publish",
+        help="published file for BI (env KEFU_PUBLISH, default published/kefu.duckdb"
+        " beside the warehouse)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser(
-        "demo", parents=[common], help="write a demo landing zone and run the nightly job on it"
+        "demo",
+        parents=[common, publish],
+        help="write a demo landing zone and run the nightly job on it",
     )
     demo.add_argument("--landing", help="landing zone to write (default data/landing)")
     demo.add_argument("--messages", type=int, default=200_000, help="about this many messages")
@@ -51,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", parents=[common], help="run the data-quality suites")
 
     nightly = sub.add_parser(
-        "run-nightly", parents=[common], help="load + build refresh window + checks + publish"
+        "run-nightly",
+        parents=[common, publish],
+        help="load + build refresh window + checks + publish",
     )
     nightly.add_argument("--landing", help="landing zone (default data/landing)")
     nightly.add_argument("--as-of", type=_date, help="as-of date (default: last day in the data)")
@@ -113,6 +127,23 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
 
     db_path = resolve_db_path(args.db)
+    from kefu.lock import LockTimeout, resolve_timeout, warehouse_lock
+
+    try:
+        timeout = resolve_timeout(args.lock_timeout)
+    except ValueError as exc:
+        print(f"kefu {args.command}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with warehouse_lock(db_path, f"kefu {args.command}", timeout):
+            return _dispatch_writer(args, db_path)
+    except LockTimeout as exc:
+        print(f"kefu {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _dispatch_writer(args: argparse.Namespace, db_path: Path) -> int:
+    """The commands that write the warehouse, run under its lock."""
 
     if args.command == "load":
         from kefu.loader import load_landing
@@ -136,12 +167,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
 
     if args.command == "build":
-        from kefu.build import BuildError, BuildWindow, build
+        from kefu.build import BuildError, BuildWindow
+        from kefu.nightly import build_recorded, pending_runs
 
+        # Without dates a full build: it takes in every load run not built yet.
+        dated = args.start is not None or args.end is not None
         try:
-            build(
+            build_recorded(
                 db_path,
                 BuildWindow(start=args.start, end=args.end, as_of=args.as_of),
+                [] if dated else pending_runs(db_path),
+                "kefu build",
                 full_refresh=args.full_refresh,
             )
         except BuildError as exc:
@@ -165,6 +201,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command in ("run-nightly", "demo"):
         from kefu.nightly import run_nightly
+        from kefu.publish import resolve_publish_path
 
         landing = resolve_landing_dir(args.landing)
         if args.command == "demo":
@@ -172,9 +209,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             print(generate_landing(landing, messages=args.messages, seed=args.seed))
         as_of = getattr(args, "as_of", None)
-        outcome = run_nightly(db_path, landing, as_of=as_of)
+        publish_path = resolve_publish_path(db_path, args.publish)
+        outcome = run_nightly(db_path, landing, as_of=as_of, publish_path=publish_path)
         print(outcome.summary())
-        print(_where_results(db_path))
+        print(_where_results(db_path, publish_path))
         if not outcome.success:
             print(f"kefu {args.command}: {outcome.reason()}", file=sys.stderr)
             return 1
@@ -214,13 +252,16 @@ def _report(
     return 0
 
 
-def _where_results(db_path: Path) -> str:
+def _where_results(db_path: Path, published: Path) -> str:
     """Where the marts are and how to look at them."""
     return (
-        f"results: {db_path} (DuckDB), schema marts: agent_daily_kpis, shop_daily_kpis, "
+        f"results: {db_path} (DuckDB, the pipeline's), published for BI: {published}"
+        " (schema marts only), Parquet: "
+        f"{published.parent / 'parquet'}\n"
+        "  schema marts: agent_daily_kpis, shop_daily_kpis, "
         "agent_weekly_kpis, agent_monthly_kpis, fct_rounds, fct_receptions, fct_order_credits, "
         "platform_service_daily, reception_load_hourly, unpaid_order_followups\n"
-        f"  look: .venv/bin/python -c \"import duckdb; duckdb.connect('{db_path}', "
+        f"  look: .venv/bin/python -c \"import duckdb; duckdb.connect('{published}', "
         "read_only=True).sql('from marts.shop_daily_kpis').show()\"\n"
         "  BI tools (DBeaver, Metabase, Superset): see README.md, 'Pointing a BI tool at it'"
     )

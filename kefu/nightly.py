@@ -1,14 +1,20 @@
 """`kefu run-nightly`: load → decide the refresh window → build it → check → publish.
 
 - The window is `kefu.windows.refresh_window`: the days whose conversion is still maturing
-  (as_of − final_pay_days … as_of), widened back to the earliest day newly loaded rows
-  touch, or a full build when the marts do not exist yet or master data (shops, agents,
-  filters) changed.
+  (as_of − final_pay_days … as_of), widened back to the earliest day the rows of every
+  load run no successful build took in yet touch (the build watermark, raw.build_runs:
+  whoever loaded them, whatever failed in between), stretched over the days of builds
+  that were started and never finished, or a full build when the marts do not exist yet,
+  or master data (shops, agents, filters) was loaded or the seeds changed since the last
+  successful build.
 - as_of defaults to the last day the loaded data covers, read from the warehouse.
-- Publish writes the single row of `marts.publication` only when no critical check
-  failed. A rejected file does not stop the night: the good files are loaded, built,
-  checked and published, but the outcome is a failure (exit status 1) naming the file,
-  so that someone looks at it; the publication row counts the rejected files.
+- The whole night holds the warehouse lock (kefu.lock): one writer at a time.
+- Publish, only when no critical check failed: the single row of `marts.publication`
+  (what the build took in since the last publication), then schema `marts` copied into
+  the published file (kefu.publish). A rejected file does not stop the night: the good
+  files are loaded, built, checked and published, but the outcome is a failure (exit
+  status 1) naming the file, so that someone looks at it; the publication row counts
+  the rejected files.
 """
 
 from __future__ import annotations
@@ -23,7 +29,17 @@ from kefu import warehouse
 from kefu.build import BuildError, BuildWindow, build
 from kefu.checks import CheckReport, run_checks
 from kefu.loader import LoadReport, load_landing
-from kefu.windows import FULL_BUILD, Window, refresh_window
+from kefu.lock import warehouse_lock
+from kefu.publish import PublishError, publish_marts, resolve_publish_path
+from kefu.schema import ensure_raw_schema
+from kefu.windows import (
+    FULL_BUILD,
+    Window,
+    cover_unfinished,
+    needs_full_build,
+    pending_load_runs,
+    refresh_window,
+)
 
 PUBLICATION_DDL = """
     create or replace table marts.publication (
@@ -35,6 +51,7 @@ PUBLICATION_DDL = """
         critical_failed_cnt integer not null,
         warning_failed_cnt integer not null,
         load_run_id integer,
+        load_run_ids varchar not null,
         files_loaded_cnt integer not null,
         files_skipped_cnt integer not null,
         files_rejected_cnt integer not null,
@@ -46,7 +63,8 @@ PUBLICATION_DDL = """
 
 @dataclass(frozen=True)
 class Publication:
-    """The row of marts.publication: what BI may rely on, and what the last load brought."""
+    """The row of marts.publication: what BI may rely on, and what the builds since the
+    previous publication took in (load_run_id: the latest of those load runs)."""
 
     as_of_date: dt.date
     window_start: dt.date | None
@@ -56,6 +74,7 @@ class Publication:
     critical_failed_cnt: int
     warning_failed_cnt: int
     load_run_id: int | None
+    load_run_ids: str
     files_loaded_cnt: int
     files_skipped_cnt: int
     files_rejected_cnt: int
@@ -74,17 +93,29 @@ class Plan:
     earliest_new_date: dt.date | None
     marts_existed: bool
     master_data_changed: bool
+    load_run_ids: tuple[int, ...] = ()  # the load runs this build takes in
+    unfinished_builds: int = 0
 
     def describe(self) -> str:
         start, end = self.window
         if self.window == FULL_BUILD:
-            why = "marts missing" if not self.marts_existed else "master data changed"
+            if not self.marts_existed:
+                why = "marts missing"
+            elif self.master_data_changed:
+                why = "master data or seeds changed"
+            else:
+                why = "an unfinished full build"
             span = f"full build ({why})"
         else:
             span = f"window {start} … {end}"
             if self.earliest_new_date and start == self.earliest_new_date:
                 span += " (widened to late-arriving data)"
-        return f"as of {self.as_of}: {span}, final_pay_days {self.final_pay_days}"
+        runs = ", ".join(str(run) for run in self.load_run_ids) or "none"
+        text = f"as of {self.as_of}: {span}, final_pay_days {self.final_pay_days}"
+        text += f", load runs taken in: {runs}"
+        if self.unfinished_builds:
+            text += f", covering {self.unfinished_builds} unfinished build(s)"
+        return text
 
 
 @dataclass
@@ -95,6 +126,7 @@ class NightlyOutcome:
     plan: Plan | None = None
     checks: CheckReport | None = None
     published: bool = False
+    published_to: Path | None = None
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -116,9 +148,9 @@ class NightlyOutcome:
         if self.checks is not None:
             lines.append(self.checks.summary())
         lines.append(
-            "published marts.publication"
+            f"published {self.published_to} (schema marts, checks passed)"
             if self.published
-            else "not published (marts.publication keeps the previous run)"
+            else "not published (the published file keeps the previous good night)"
         )
         return "\n".join(lines)
 
@@ -132,48 +164,104 @@ class NightlyOutcome:
         return "; ".join(parts)
 
 
-def plan_build(db_path: Path, new_file_ids: list[int], as_of: dt.date | None) -> Plan | None:
-    """The as-of date and refresh window once the files `new_file_ids` are loaded;
-    None when the warehouse holds no data at all."""
-    with warehouse.connect(db_path) as con:
+def plan_build(db_path: Path, as_of: dt.date | None = None, read_only: bool = False) -> Plan | None:
+    """The as-of date and refresh window of the next build, from the build watermark: every
+    load run no successful build took in yet; None when the warehouse holds no data.
+    read_only suits another process than the writer's (a schedule tick)."""
+    with warehouse.connect(db_path, read_only=read_only) as con:
         as_of = as_of or warehouse.data_last_day(con)
         if as_of is None or con is None:
             return None
         final_pay_days = warehouse.ruleset_parameter(con, "final_pay_days")
         lookback = max(1, warehouse.ruleset_parameter(con, "consult_window_days"))
-        earliest = warehouse.new_rows_earliest_date(con, new_file_ids, lookback)
-        master_changed = bool(
-            warehouse.loaded_entities(con, new_file_ids) & set(warehouse.MASTER_DATA_ENTITIES)
+        mark = warehouse.read_watermark(con)
+        pending = pending_load_runs(mark.loaded_runs, mark.taken_in_runs)
+        file_ids = warehouse.loaded_file_ids(con, pending)
+        earliest = warehouse.new_rows_earliest_date(con, file_ids, lookback)
+        full = needs_full_build(
+            warehouse.loaded_entities(con, file_ids),
+            warehouse.MASTER_DATA_ENTITIES,
+            warehouse.seeds_digest(),
+            mark.last_seeds_sha256,
         )
         marts_existed = warehouse.marts_exist(con)
     window = refresh_window(
-        as_of, final_pay_days, earliest, marts_existed, master_data_changed=master_changed
+        as_of, final_pay_days, earliest, marts_existed, master_data_changed=full
     )
-    return Plan(as_of, window, final_pay_days, earliest, marts_existed, master_changed)
+    window = cover_unfinished(window, mark.unfinished_windows)
+    return Plan(
+        as_of,
+        window,
+        final_pay_days,
+        earliest,
+        marts_existed,
+        full,
+        tuple(pending),
+        len(mark.unfinished_windows),
+    )
 
 
-def publication_of(plan: Plan, load: LoadReport, checks: CheckReport) -> Publication:
-    totals = load.totals()
-    start, end = plan.window
+def pending_runs(db_path: Path) -> list[int]:
+    """Every load run no successful build took in yet (a full build takes them all in)."""
+    with warehouse.connect(db_path) as con:
+        mark = warehouse.read_watermark(con)
+    return pending_load_runs(mark.loaded_runs, mark.taken_in_runs)
+
+
+def build_recorded(
+    db_path: Path,
+    window: BuildWindow,
+    load_run_ids: tuple[int, ...] | list[int],
+    command: str,
+    full_refresh: bool = False,
+) -> int:
+    """Build, recorded in raw.build_runs: 'started' before dbt runs, 'built' once it
+    succeeded (then `load_run_ids` count as taken in); the build_id."""
+    ensure_raw_schema(db_path)
+    with duckdb.connect(str(db_path)) as con:
+        build_id = warehouse.start_build(
+            con, command, window.as_of, (window.start, window.end), list(load_run_ids)
+        )
+    build(db_path, window, full_refresh=full_refresh)
+    with duckdb.connect(str(db_path)) as con:
+        warehouse.finish_build(con, build_id)
+    return build_id
+
+
+def publication_row(
+    db_path: Path,
+    build_id: int,
+    as_of: dt.date,
+    window: Window,
+    warning_failed_cnt: int = 0,
+    files_skipped_cnt: int = 0,
+) -> Publication:
+    """The publication of build `build_id`: its window, and what the builds since the
+    previous publication took in."""
+    with duckdb.connect(str(db_path)) as con:
+        totals = warehouse.unpublished_load_totals(con, build_id)
+    runs = totals["load_run_ids"]
+    start, end = window
     return Publication(
-        as_of_date=plan.as_of,
+        as_of_date=as_of,
         window_start=start,
         window_end=end,
-        is_full_build=plan.window == FULL_BUILD,
-        checks_passed=checks.success,
-        critical_failed_cnt=len(checks.failed_critical()),
-        warning_failed_cnt=len(checks.failed_warnings()),
-        load_run_id=load.load_run_id,
-        files_loaded_cnt=len(load.loaded),
-        files_skipped_cnt=len(load.skipped),
-        files_rejected_cnt=len(load.rejected),
+        is_full_build=window == FULL_BUILD,
+        checks_passed=True,
+        critical_failed_cnt=0,
+        warning_failed_cnt=warning_failed_cnt,
+        load_run_id=max(runs) if runs else None,
+        load_run_ids=",".join(str(run) for run in runs),
+        files_loaded_cnt=totals["files_loaded"],
+        files_skipped_cnt=files_skipped_cnt,
+        files_rejected_cnt=totals["files_rejected"],
         rows_loaded_cnt=totals["rows_loaded"],
         rows_quarantined_cnt=totals["rows_quarantined"],
         rows_duplicate_cnt=totals["rows_duplicate"],
     )
 
 
-def publish(db_path: Path, publication: Publication) -> None:
+def write_publication_row(db_path: Path, publication: Publication) -> None:
     """Replace the single row of marts.publication (no wall-clock time in it)."""
     values = list(astuple(publication))
     marks = ", ".join("?" for _ in values)
@@ -185,25 +273,67 @@ def publish(db_path: Path, publication: Publication) -> None:
         con.execute("commit")
 
 
-def run_nightly(db_path: Path, landing_dir: Path, as_of: dt.date | None = None) -> NightlyOutcome:
-    """Load the landing zone, rebuild the refresh window, run the checks, publish."""
+def publish(
+    db_path: Path, publication: Publication, target: Path, build_id: int | None = None
+) -> list[str]:
+    """The publication row in the warehouse, then schema marts copied into the published
+    file `target` (atomically replaced), then the build marked published; the marts."""
+    write_publication_row(db_path, publication)
+    marts = publish_marts(db_path, target)
+    if build_id is not None:
+        with duckdb.connect(str(db_path)) as con:
+            warehouse.mark_published(con, build_id)
+    return marts
+
+
+def run_nightly(
+    db_path: Path,
+    landing_dir: Path,
+    as_of: dt.date | None = None,
+    publish_path: Path | None = None,
+    lock_timeout: float | str | None = None,
+) -> NightlyOutcome:
+    """Load the landing zone, rebuild the refresh window, run the checks, publish; all
+    under the warehouse lock."""
+    with warehouse_lock(db_path, "kefu run-nightly", lock_timeout):
+        return _night(db_path, landing_dir, as_of, publish_path)
+
+
+def _night(
+    db_path: Path, landing_dir: Path, as_of: dt.date | None, publish_path: Path | None
+) -> NightlyOutcome:
     outcome = NightlyOutcome()
     outcome.load = load_landing(db_path, landing_dir)
-    new_file_ids = [r.file_id for r in outcome.load.loaded if r.file_id is not None]
-    outcome.plan = plan_build(db_path, new_file_ids, as_of)
+    outcome.plan = plan_build(db_path, as_of)
     if outcome.plan is None:
         outcome.errors.append(
             f"no messages or orders in {db_path}: nothing to build (landing zone {landing_dir})"
         )
         return outcome
     start, end = outcome.plan.window
+    window = BuildWindow(start=start, end=end, as_of=outcome.plan.as_of)
     try:
-        build(db_path, BuildWindow(start=start, end=end, as_of=outcome.plan.as_of))
+        build_id = build_recorded(db_path, window, outcome.plan.load_run_ids, "kefu run-nightly")
     except BuildError as exc:
         outcome.errors.append(str(exc))
         return outcome
     outcome.checks = run_checks(db_path)
-    if outcome.checks.success:
-        publish(db_path, publication_of(outcome.plan, outcome.load, outcome.checks))
-        outcome.published = True
+    if not outcome.checks.success:
+        return outcome
+    row = publication_row(
+        db_path,
+        build_id,
+        outcome.plan.as_of,
+        outcome.plan.window,
+        warning_failed_cnt=len(outcome.checks.failed_warnings()),
+        files_skipped_cnt=len(outcome.load.skipped),
+    )
+    target = publish_path or resolve_publish_path(db_path)
+    try:
+        publish(db_path, row, target, build_id)
+    except PublishError as exc:
+        outcome.errors.append(str(exc))
+        return outcome
+    outcome.published = True
+    outcome.published_to = target
     return outcome

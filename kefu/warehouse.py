@@ -7,7 +7,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -185,3 +187,178 @@ def file_ids_of_load_run(con: duckdb.DuckDBPyConnection, load_run_id: int) -> li
         [load_run_id],
     ).fetchall()
     return [row[0] for row in rows]
+
+
+# ---------------------------------------------------------------- build watermark
+
+SEEDS_DIR = PROJECT_DIR / "seeds"
+
+# One row per build attempt: 'started' when it begins, 'built' once dbt succeeded (a
+# killed or failed build stays 'started'). A built row lists the load runs whose rows it
+# took in; `published` marks the build a publication shipped.
+BUILD_RUNS_DDL = """
+    create table if not exists raw.build_runs (
+        build_id integer primary key,
+        status varchar not null,
+        command varchar not null,
+        as_of_date date,
+        window_start date,
+        window_end date,
+        is_full_build boolean not null,
+        load_run_ids integer[] not null,
+        seeds_sha256 varchar not null,
+        published boolean not null default false
+    )"""
+
+
+def seeds_digest() -> str:
+    """sha256 over the seed files (names and bytes): a change calls for a full build."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in SEEDS_DIR.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(SEEDS_DIR).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """What the builds so far took in, and what is left for the next one."""
+
+    loaded_runs: tuple[int, ...]  # every load run that recorded a file (loaded or rejected)
+    taken_in_runs: tuple[int, ...]  # load runs some successful build took in
+    last_seeds_sha256: str | None  # the seeds of the last successful build (None: none yet)
+    unfinished_windows: tuple[tuple[dt.date | None, dt.date | None], ...]  # since then
+
+
+def ensure_build_runs(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute(BUILD_RUNS_DDL)
+
+
+def read_watermark(con: duckdb.DuckDBPyConnection | None) -> Watermark:
+    if con is None:
+        return Watermark((), (), None, ())
+    raw_tables = existing_tables(con, "raw")
+    loaded: tuple[int, ...] = ()
+    if "load_files" in raw_tables:
+        rows = con.execute("select distinct load_run_id from raw.load_files order by 1").fetchall()
+        loaded = tuple(row[0] for row in rows)
+    if "build_runs" not in raw_tables:
+        return Watermark(loaded, (), None, ())
+    taken = con.execute(
+        "select distinct unnest(load_run_ids) from raw.build_runs where status = 'built'"
+    ).fetchall()
+    last = con.execute(
+        "select build_id, seeds_sha256 from raw.build_runs where status = 'built'"
+        " order by build_id desc limit 1"
+    ).fetchone()
+    last_id = last[0] if last else -1
+    unfinished = con.execute(
+        "select window_start, window_end from raw.build_runs"
+        " where status = 'started' and build_id > ? order by build_id",
+        [last_id],
+    ).fetchall()
+    return Watermark(
+        loaded,
+        tuple(sorted(row[0] for row in taken)),
+        last[1] if last else None,
+        tuple((_date(start), _date(end)) for start, end in unfinished),
+    )
+
+
+def loaded_file_ids(con: duckdb.DuckDBPyConnection, load_run_ids: list[int]) -> list[int]:
+    """The files these load runs loaded (rejected ones hold no rows)."""
+    if not load_run_ids:
+        return []
+    rows = con.execute(
+        "select file_id from raw.load_files where status = 'loaded'"
+        " and load_run_id in (select unnest(?)) order by file_id",
+        [list(load_run_ids)],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def start_build(
+    con: duckdb.DuckDBPyConnection,
+    command: str,
+    as_of: dt.date | None,
+    window: tuple[dt.date | None, dt.date | None],
+    load_run_ids: list[int],
+) -> int:
+    """Record a build attempt before dbt runs; its build_id."""
+    ensure_build_runs(con)
+    build_id = con.execute("select coalesce(max(build_id), 0) + 1 from raw.build_runs").fetchone()[
+        0
+    ]
+    start, end = window
+    con.execute(
+        "insert into raw.build_runs (build_id, status, command, as_of_date, window_start,"
+        " window_end, is_full_build, load_run_ids, seeds_sha256)"
+        " values (?, 'started', ?, ?, ?, ?, ?, ?, ?)",
+        [
+            build_id,
+            command,
+            as_of,
+            start,
+            end,
+            start is None and end is None,
+            list(load_run_ids),
+            seeds_digest(),
+        ],
+    )
+    return build_id
+
+
+def finish_build(con: duckdb.DuckDBPyConnection, build_id: int) -> None:
+    """dbt succeeded: the build's load runs are taken in."""
+    con.execute("update raw.build_runs set status = 'built' where build_id = ?", [build_id])
+
+
+def last_built(con: duckdb.DuckDBPyConnection | None) -> int | None:
+    """The build_id of the last successful build (None: none recorded)."""
+    if con is None or "build_runs" not in existing_tables(con, "raw"):
+        return None
+    row = con.execute("select max(build_id) from raw.build_runs where status = 'built'").fetchone()
+    return row[0]
+
+
+def unpublished_load_totals(con: duckdb.DuckDBPyConnection, build_id: int) -> dict[str, object]:
+    """What the builds since the last publication, up to `build_id`, took in: their load
+    runs, and the files and rows of those runs (what a publication of `build_id` ships)."""
+    runs = con.execute(
+        """
+        select coalesce(list(distinct run order by run), [])
+        from (
+            select unnest(load_run_ids) as run from raw.build_runs
+            where status = 'built' and build_id <= ?
+                and build_id > (select coalesce(max(build_id), 0) from raw.build_runs
+                                where published and build_id < ?)
+        )
+        """,
+        [build_id, build_id],
+    ).fetchone()[0]
+    row = con.execute(
+        """
+        select
+            count(*) filter (where status = 'loaded'),
+            count(*) filter (where status = 'rejected'),
+            coalesce(sum(rows_loaded) filter (where status = 'loaded'), 0),
+            coalesce(sum(rows_quarantined) filter (where status = 'loaded'), 0),
+            coalesce(sum(rows_duplicate) filter (where status = 'loaded'), 0)
+        from raw.load_files where load_run_id in (select unnest(?))
+        """,
+        [list(runs)],
+    ).fetchone()
+    return {
+        "load_run_ids": list(runs),
+        "files_loaded": int(row[0]),
+        "files_rejected": int(row[1]),
+        "rows_loaded": int(row[2]),
+        "rows_quarantined": int(row[3]),
+        "rows_duplicate": int(row[4]),
+    }
+
+
+def mark_published(con: duckdb.DuckDBPyConnection, build_id: int) -> None:
+    con.execute("update raw.build_runs set published = true where build_id = ?", [build_id])

@@ -68,3 +68,36 @@ def schedule_as_of(scheduled_local_date: dt.date) -> dt.date:
     """The as-of date of a scheduled nightly run: the day before the tick's local date
     (the 02:00 run of day X publishes the exports of day X − 1)."""
     return scheduled_local_date - dt.timedelta(days=1)
+
+
+# ---------------------------------------------------------------- build watermark
+
+
+def pending_load_runs(loaded_runs: tuple[int, ...], taken_in_runs: tuple[int, ...]) -> list[int]:
+    """The load runs no successful build has taken in yet, whoever loaded them and
+    whatever failed in between (a build that failed or was killed took nothing in)."""
+    taken = set(taken_in_runs)
+    return sorted(run for run in set(loaded_runs) if run not in taken)
+
+
+def needs_full_build(
+    pending_entities: set[str],
+    master_entities: tuple[str, ...],
+    seeds_now: str,
+    seeds_last_build: str | None,
+) -> bool:
+    """Master data among the pending loads, or seeds changed since the last successful
+    build (None: no build recorded, so nothing is known to be up to date)."""
+    return bool(pending_entities & set(master_entities)) or seeds_now != seeds_last_build
+
+
+def cover_unfinished(window: Window, unfinished: tuple[Window, ...]) -> Window:
+    """A window stretched over the windows of builds that started after the last
+    successful one and never finished (killed, failed): their days may be half-written.
+    Any open end makes it a full build."""
+    start, end = window
+    for other_start, other_end in unfinished:
+        if None in (start, end, other_start, other_end):
+            return FULL_BUILD
+        start, end = min(start, other_start), max(end, other_end)
+    return (start, end)

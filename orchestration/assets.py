@@ -1,9 +1,15 @@
 """Assets: the landing-zone load, the dbt models (groups staging / intermediate / marts),
-the GX data-quality checks of kefu.checks on them, and the publication row.
+the GX data-quality checks of kefu.checks on them, and the publication.
 
 Lineage: landing_files → (every dbt source) → staging → intermediate → marts →
 marts/publication. The marts' GX checks are blocking: a failed critical expectation
 stops the publication, as in `kefu run-nightly`.
+
+The dbt assets are daily-partitioned by biz_date (the shop's local date): a run over a
+partition range (a backfill from the UI, one run by BackfillPolicy.single_run, or the
+nightly schedule) builds exactly those days through the dbt vars start_date / end_date.
+Every step that writes the warehouse holds its lock (kefu.lock), and every build is
+recorded in the build watermark (raw.build_runs), as `kefu run-nightly` does.
 """
 
 import datetime as dt
@@ -24,7 +30,8 @@ from dagster_dbt import (
 from kefu import warehouse as wh
 from kefu.build import BuildWindow, dbt_env, temporary_environment
 from kefu.loader import load_landing
-from kefu.nightly import Publication, plan_build, publish
+from kefu.lock import warehouse_lock
+from kefu.nightly import plan_build, publication_row, publish
 from kefu.schema import ensure_raw_schema
 from kefu.windows import FULL_BUILD, Window, maturing_days, widen_window
 from orchestration.resources import DBT_PROJECT, KefuWarehouse, prepare_manifest
@@ -32,6 +39,11 @@ from orchestration.resources import DBT_PROJECT, KefuWarehouse, prepare_manifest
 LANDING_KEY = dg.AssetKey("landing_files")
 PUBLICATION_KEY = dg.AssetKey(["marts", "publication"])
 LAYER_GROUPS = ("staging", "intermediate", "marts")
+SCHEDULE_TIMEZONE = "Asia/Shanghai"
+# One partition per biz_date; the first one only bounds what the UI offers to backfill.
+DAILY_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2024-01-01", timezone=SCHEDULE_TIMEZONE)
+# Run tag of every kefu run: dagster.yaml lets one run with it go at a time.
+WAREHOUSE_TAG = {"kefu/warehouse": "writer"}
 
 # Run tags that carry the as-of date and the refresh window (set by the schedule, then
 # overwritten by the dbt step with the window it actually built).
@@ -66,7 +78,8 @@ def window_tags(as_of: dt.date | None, window: Window) -> dict[str, str]:
     ],
 )
 def landing_files(context: dg.AssetExecutionContext, warehouse: KefuWarehouse):
-    report = load_landing(warehouse.db_path(), warehouse.landing_dir())
+    with warehouse_lock(warehouse.db_path(), f"dagster run {context.run.run_id[:8]} load"):
+        report = load_landing(warehouse.db_path(), warehouse.landing_dir())
     for line in report.summary().splitlines():
         context.log.info(line)
     totals = report.totals()
@@ -90,14 +103,6 @@ def landing_files(context: dg.AssetExecutionContext, warehouse: KefuWarehouse):
             )
         ],
     )
-
-
-def _landing_metadata_of_run(context: dg.AssetExecutionContext) -> Mapping[str, Any]:
-    """The landing_files materialisation metadata of this run ({} when it did not load)."""
-    event = context.instance.get_latest_materialization_event(LANDING_KEY)
-    if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
-        return {}
-    return {key: value.value for key, value in event.asset_materialization.metadata.items()}
 
 
 # ---------------------------------------------------------------- dbt models
@@ -146,33 +151,51 @@ def _iso(text: str | None) -> dt.date | None:
 
 
 def effective_build(
-    db_path: Path, config: BuildConfig, new_file_ids: list[int]
-) -> tuple[dt.date | None, Window]:
-    """The as-of date and window a run builds: the configured (or, with auto_window, the
-    maturing) days widened for late data, a full build when the marts are missing or
-    master data changed; a full build when nothing is configured."""
+    db_path: Path, config: BuildConfig, partitions: Window | None = None
+) -> tuple[dt.date | None, Window, list[int]]:
+    """The as-of date, window and taken-in load runs of a run's dbt build.
+
+    - A partition range without configured window (a backfill): exactly those days; it
+      takes in no load run (the watermark stays for the next nightly).
+    - Else the configured, partition or (auto_window) maturing days, widened for every
+      load run not built yet, a full build when the marts are missing or master data or
+      seeds changed: it takes in every pending load run.
+    - Nothing configured at all: a full build, taking in every pending load run."""
     as_of = _iso(config.as_of_date)
-    plan = plan_build(db_path, new_file_ids, as_of)
+    plan = plan_build(db_path, as_of)
     if plan is None:
-        return as_of, FULL_BUILD
+        return as_of, partitions or FULL_BUILD, []
     planned = config.planned_window()
+    if planned is None and partitions is not None:
+        if not config.auto_window and config.as_of_date is None:
+            return plan.as_of, partitions, []
+        planned = partitions
     if planned is None and config.auto_window:
         planned = maturing_days(plan.as_of, plan.final_pay_days)
     if planned is None:
-        return plan.as_of, FULL_BUILD
+        return plan.as_of, FULL_BUILD, list(plan.load_run_ids)
     window = widen_window(
         planned,
         plan.earliest_new_date,
         plan.marts_existed,
         master_data_changed=plan.master_data_changed,
     )
-    return plan.as_of, window
+    return plan.as_of, window, list(plan.load_run_ids)
+
+
+def _partition_window(context: dg.AssetExecutionContext) -> Window | None:
+    if not context.has_partition_key_range:
+        return None
+    keys = context.partition_key_range
+    return (dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end))
 
 
 @dbt_assets(
     manifest=prepare_manifest(),
     project=DBT_PROJECT,
     dagster_dbt_translator=TRANSLATOR,
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def kefu_dbt_models(
     context: dg.AssetExecutionContext,
@@ -181,19 +204,32 @@ def kefu_dbt_models(
     config: BuildConfig,
 ):
     db_path = warehouse.db_path()
-    ensure_raw_schema(db_path)
-    new_file_ids = list(_landing_metadata_of_run(context).get("loaded_file_ids") or [])
-    as_of, (start, end) = effective_build(db_path, config, new_file_ids)
-    context.instance.add_run_tags(context.run.run_id, window_tags(as_of, (start, end)))
-    context.log.info(f"dbt build of {db_path}: as of {as_of}, window {start} … {end}")
-    build_vars = BuildWindow(start=start, end=end, as_of=as_of).dbt_vars()
-    env = dbt_env(db_path)
-    target_path = Path(env["DBT_TARGET_PATH"]).parent / "dagster"
-    with temporary_environment({"KEFU_DB": env["KEFU_DB"]}):
-        invocation = dbt.cli(
-            ["build", "--vars", json.dumps(build_vars)], context=context, target_path=target_path
+    with warehouse_lock(db_path, f"dagster run {context.run.run_id[:8]} dbt build"):
+        ensure_raw_schema(db_path)
+        as_of, (start, end), load_runs = effective_build(
+            db_path, config, _partition_window(context)
         )
-    yield from invocation.stream()
+        context.instance.add_run_tags(context.run.run_id, window_tags(as_of, (start, end)))
+        context.log.info(
+            f"dbt build of {db_path}: as of {as_of}, window {start} … {end},"
+            f" load runs taken in: {load_runs or 'none'}"
+        )
+        with duckdb.connect(str(db_path)) as con:
+            build_id = wh.start_build(
+                con, f"dagster run {context.run.run_id}", as_of, (start, end), load_runs
+            )
+        build_vars = BuildWindow(start=start, end=end, as_of=as_of).dbt_vars()
+        env = dbt_env(db_path)
+        target_path = Path(env["DBT_TARGET_PATH"]).parent / "dagster"
+        with temporary_environment({"KEFU_DB": env["KEFU_DB"]}):
+            invocation = dbt.cli(
+                ["build", "--vars", json.dumps(build_vars)],
+                context=context,
+                target_path=target_path,
+            )
+        yield from invocation.stream()  # raises when dbt fails: the build stays 'started'
+        with duckdb.connect(str(db_path)) as con:
+            wh.finish_build(con, build_id)
 
 
 # ---------------------------------------------------------------- GX checks (kefu.checks)
@@ -267,7 +303,8 @@ def gx_suites(context: dg.AssetCheckExecutionContext, warehouse: KefuWarehouse):
     from kefu.checks import run_checks
 
     selected = [key for key in GX_CHECKS if key in context.selected_asset_check_keys]
-    report = run_checks(warehouse.db_path(), [GX_CHECKS[key][1] for key in selected])
+    with warehouse_lock(warehouse.db_path(), f"dagster run {context.run.run_id[:8]} checks"):
+        report = run_checks(warehouse.db_path(), [GX_CHECKS[key][1] for key in selected])
     context.log.info(report.summary())
     for key in selected:
         table = GX_CHECKS[key][1]
@@ -290,12 +327,19 @@ def _mart_keys() -> list[dg.AssetKey]:
     kinds={"duckdb"},
     deps=_mart_keys(),
     description=(
-        "One row: the as-of date and window of the last build whose checks passed, and what"
-        " its load brought. BI shows data as of publication.as_of_date."
+        "The published file BI opens (contract §5): schema marts of the last build whose"
+        " checks passed, copied into a new DuckDB file (storage v1.0.0) renamed over the"
+        " previous one, and one Parquet folder per mart beside it. Its marts.publication"
+        " row: as-of date, window, and what the builds since the last publication took in."
     ),
 )
 def publication(context: dg.AssetExecutionContext, warehouse: KefuWarehouse):
     db_path = warehouse.db_path()
+    with warehouse_lock(db_path, f"dagster run {context.run.run_id[:8]} publish"):
+        return _publish(context, db_path, warehouse.publish_path())
+
+
+def _publish(context: dg.AssetExecutionContext, db_path: Path, target: Path):
     run = context.instance.get_run_by_id(context.run.run_id)
     tags = run.tags if run else {}
     as_of = _iso(tags.get(TAG_AS_OF))
@@ -311,30 +355,20 @@ def publication(context: dg.AssetExecutionContext, warehouse: KefuWarehouse):
             "select count(*) filter (where is_critical and not success),"
             " count(*) filter (where not is_critical and not success) from marts.dq_results"
         ).fetchone()
+        build_id = wh.last_built(con)
     if critical:
         raise dg.Failure(f"not published: {critical} critical expectation(s) failed (kefu check)")
-    load = _landing_metadata_of_run(context)
-    start, end = _iso(tags.get(TAG_START)), _iso(tags.get(TAG_END))
-    row = Publication(
-        as_of_date=as_of,
-        window_start=start,
-        window_end=end,
-        is_full_build=(start, end) == FULL_BUILD,
-        checks_passed=True,
-        critical_failed_cnt=0,
-        warning_failed_cnt=int(warnings),
-        load_run_id=load.get("load_run_id"),
-        files_loaded_cnt=int(load.get("files_loaded", 0)),
-        files_skipped_cnt=int(load.get("files_skipped", 0)),
-        files_rejected_cnt=int(load.get("files_rejected", 0)),
-        rows_loaded_cnt=int(load.get("rows_loaded", 0)),
-        rows_quarantined_cnt=int(load.get("rows_quarantined", 0)),
-        rows_duplicate_cnt=int(load.get("rows_duplicate", 0)),
-    )
-    publish(db_path, row)
+    if build_id is None:
+        raise dg.Failure(f"not published: {db_path} records no successful build")
+    window = (_iso(tags.get(TAG_START)), _iso(tags.get(TAG_END)))
+    row = publication_row(db_path, build_id, as_of, window, warning_failed_cnt=int(warnings))
+    marts = publish(db_path, row, target, build_id)
     return dg.MaterializeResult(
         metadata={
             "as_of_date": as_of.isoformat(),
             "window": f"{row.window_start} … {row.window_end}",
+            "published_file": dg.MetadataValue.path(str(target)),
+            "marts": len(marts),
+            "load_run_ids": row.load_run_ids or "none",
         }
     )

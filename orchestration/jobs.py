@@ -10,12 +10,13 @@ from typing import Any
 import dagster as dg
 
 from kefu.windows import Window
-from orchestration.assets import kefu_dbt_models
+from orchestration.assets import WAREHOUSE_TAG, kefu_dbt_models
 
 nightly_job = dg.define_asset_job(
     name="kefu_nightly",
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
+    tags=WAREHOUSE_TAG,
     description="kefu run-nightly in Dagster: load → dbt build of the refresh window → checks"
     " → publish.",
 )

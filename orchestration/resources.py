@@ -15,6 +15,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from kefu.paths import PROJECT_DIR, resolve_db_path, resolve_landing_dir
+from kefu.publish import resolve_publish_path
 
 # The dbt of this interpreter's environment, so that an unactivated virtualenv works too.
 _VENV_DBT = Path(sys.executable).parent / "dbt"
@@ -58,14 +59,20 @@ def prepare_manifest(project: DbtProject = DBT_PROJECT) -> Path:
 
 
 class KefuWarehouse(dg.ConfigurableResource):
-    """Where the warehouse file and the landing zone are. Unset: env KEFU_DB (default
-    data/warehouse.duckdb) and env KEFU_LANDING (default data/landing), cwd-relative."""
+    """Where the warehouse file, the landing zone and the published file are. Unset: env
+    KEFU_DB (default data/warehouse.duckdb), env KEFU_LANDING (default data/landing) and
+    env KEFU_PUBLISH (default published/kefu.duckdb beside the warehouse)."""
 
     db: str | None = None
     landing: str | None = None
+    publish: str | None = None
 
     def db_path(self) -> Path:
         return resolve_db_path(self.db)
+
+    def publish_path(self) -> Path:
+        """The published file: `publish`, else env KEFU_PUBLISH, else beside the warehouse."""
+        return resolve_publish_path(self.db_path(), self.publish)
 
     def landing_dir(self) -> Path:
         return resolve_landing_dir(self.landing or os.environ.get("KEFU_LANDING"))

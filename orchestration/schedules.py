@@ -1,8 +1,11 @@
 """The nightly schedule: 02:00 Asia/Shanghai, as of the day before.
 
-The tick plans the refresh window with kefu.windows.refresh_window and passes it to dbt
-as vars (run config) and shows it in the run's tags. The dbt step widens it at run time
-if the load brings older data or the marts are missing.
+The tick plans the refresh window from the build watermark (kefu.nightly.plan_build,
+read-only): the maturing days D-final_pay_days … D, widened back to the earliest day of
+every load run no successful build took in yet, or a full build. It requests one run
+over those daily partitions (a full build: a run without partitions), passes the window
+to dbt as vars (run config) and shows it in the run's tags. The dbt step plans again at
+run time, after the run's own load, and widens the window if that load brought more.
 """
 
 import datetime as dt
@@ -12,33 +15,53 @@ import dagster as dg
 import duckdb
 
 from kefu import warehouse as wh
-from kefu.windows import refresh_window, schedule_as_of
-from orchestration.assets import window_tags
+from kefu.nightly import plan_build
+from kefu.windows import Window, maturing_days, refresh_window, schedule_as_of
+from orchestration.assets import DAILY_PARTITIONS, SCHEDULE_TIMEZONE, WAREHOUSE_TAG, window_tags
 from orchestration.jobs import build_run_config, nightly_job
 from orchestration.resources import KefuWarehouse
 
-SCHEDULE_TIMEZONE = "Asia/Shanghai"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def _warehouse_state(db_path) -> tuple[int, bool]:
-    """(final_pay_days, marts exist). A warehouse locked by a running build counts as
-    built: the dbt step checks again and falls back to a full build if marts are missing."""
+def planned_window(db_path, as_of: dt.date) -> Window:
+    """The window of the night as of `as_of`, from what the warehouse holds. A warehouse
+    locked by a running writer gives the maturing days: the dbt step plans again."""
     try:
-        with wh.connect(db_path, read_only=True) as con:
-            return wh.ruleset_parameter(con, "final_pay_days"), wh.marts_exist(con)
+        plan = plan_build(db_path, as_of, read_only=True)
     except (duckdb.IOException, duckdb.ConnectionException):
-        return wh.ruleset_parameter(None, "final_pay_days"), True
+        return maturing_days(as_of, wh.ruleset_parameter(None, "final_pay_days"))
+    if plan is None:  # no warehouse or no data yet: the first build is a full one
+        return refresh_window(as_of, wh.ruleset_parameter(None, "final_pay_days"), None, False)
+    return plan.window
+
+
+def partition_tags(window: Window) -> dict[str, str]:
+    """The run's partition range: the window's days (none for a full build, or a window
+    reaching before the first partition)."""
+    start, end = window
+    if start is None or end is None:
+        return {}
+    first = dt.date.fromisoformat(DAILY_PARTITIONS.get_first_partition_key())
+    if start < first:
+        return {}
+    return {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
 
 
 def nightly_run_request(scheduled_at: dt.datetime, db_path) -> dg.RunRequest:
     local_date = scheduled_at.astimezone(ZoneInfo(SCHEDULE_TIMEZONE)).date()
     as_of = schedule_as_of(local_date)
-    final_pay_days, marts_exist = _warehouse_state(db_path)
-    window = refresh_window(as_of, final_pay_days, None, marts_exist)
+    window = planned_window(db_path, as_of)
     return dg.RunRequest(
         run_key=f"nightly-{as_of.isoformat()}",
         run_config=build_run_config(as_of, window),
-        tags={**window_tags(as_of, window), "kefu/trigger": "schedule"},
+        tags={
+            **window_tags(as_of, window),
+            **partition_tags(window),
+            **WAREHOUSE_TAG,
+            "kefu/trigger": "schedule",
+        },
     )
 
 

@@ -12,7 +12,16 @@ import duckdb
 import pytest
 
 from kefu import warehouse
-from kefu.windows import FULL_BUILD, refresh_window, schedule_as_of
+from kefu.paths import PROJECT_DIR
+from kefu.schema import create_raw_schema
+from kefu.windows import (
+    FULL_BUILD,
+    cover_unfinished,
+    needs_full_build,
+    pending_load_runs,
+    refresh_window,
+    schedule_as_of,
+)
 from tests.landing import write_day, write_landing
 
 D = dt.date
@@ -57,6 +66,36 @@ def test_as_of_at_month_start_reaches_into_the_previous_month():
 def test_final_pay_days_sizes_the_window():
     assert refresh_window(D(2026, 5, 8), 7, None, True) == (D(2026, 5, 1), D(2026, 5, 8))
     assert refresh_window(D(2026, 5, 8), 0, None, True) == (D(2026, 5, 8), D(2026, 5, 8))
+
+
+def test_pending_load_runs_are_those_no_successful_build_took_in():
+    # run 2 was a separate `kefu load`, run 3's build was killed: both still pending
+    assert pending_load_runs((1, 2, 3, 4), (1, 4)) == [2, 3]
+    assert pending_load_runs((1, 2), (1, 2)) == []
+    assert pending_load_runs((), ()) == []
+
+
+def test_master_data_or_changed_seeds_call_for_a_full_build():
+    master = ("shops", "agents", "filters")
+    assert not needs_full_build({"messages", "orders"}, master, "abc", "abc")
+    assert needs_full_build({"messages", "agents"}, master, "abc", "abc")
+    assert needs_full_build(set(), master, "abc", "def")  # a seed changed
+    assert needs_full_build(set(), master, "abc", None)  # no build recorded yet
+
+
+def test_unfinished_builds_stretch_the_window_over_their_days():
+    window = (D(2026, 5, 4), D(2026, 5, 8))
+    assert cover_unfinished(window, ()) == window
+    assert cover_unfinished(window, ((D(2026, 5, 1), D(2026, 5, 7)),)) == (
+        D(2026, 5, 1),
+        D(2026, 5, 8),
+    )
+    assert cover_unfinished(window, ((D(2026, 5, 5), D(2026, 5, 9)),)) == (
+        D(2026, 5, 4),
+        D(2026, 5, 9),
+    )
+    assert cover_unfinished(window, (FULL_BUILD,)) == FULL_BUILD  # a killed full build
+    assert cover_unfinished(FULL_BUILD, ((D(2026, 5, 1), D(2026, 5, 7)),)) == FULL_BUILD
 
 
 def test_scheduled_run_is_as_of_the_day_before():
@@ -116,12 +155,30 @@ def test_definitions_load_through_the_package(orchestration):
 # ---------------------------------------------------------------- schedule and sensor
 
 
-def _warehouse_with_marts(path):
-    """A warehouse file holding (empty) tables for every mart of the project."""
+def _warehouse_with_marts(path, load_runs: int = 0, built_runs: tuple[int, ...] = ()):
+    """A warehouse file holding (empty) tables for every mart of the project, a successful
+    build of the current seeds that took in `built_runs`, and `load_runs` load runs of
+    one messages file each, dated 2026-04-2x."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
         for name in warehouse.mart_names():
             con.execute(f"create table marts.{name} (biz_date date)")
+        create_raw_schema(con)
+        for run in range(1, load_runs + 1):
+            con.execute(
+                "insert into raw.load_files (file_id, entity, file_path, file_name,"
+                " content_sha256, status, load_run_id) values (?, 'messages', ?, ?, ?,"
+                " 'loaded', ?)",
+                [run, f"messages/{run}.csv", f"{run}.csv", str(run), run],
+            )
+            con.execute(
+                "insert into raw.messages (message_id, shop_id, buyer_id, agent_id, sender_role,"
+                " sent_at, msg_type, content, _file_id, _row_num)"
+                " values (?, 's1', 'b1', 'a1', 'buyer', ?, 'text', '', ?, 2)",
+                [f"m{run}", dt.datetime(2026, 4, 20 + run, 10), run],
+            )
+        build_id = warehouse.start_build(con, "test", None, FULL_BUILD, list(built_runs))
+        warehouse.finish_build(con, build_id)
     return path
 
 
@@ -155,6 +212,21 @@ def test_schedule_tick_requests_the_nightly_run_with_its_window(orchestration, t
     assert request.tags["kefu/window_start"] == "2026-05-04"
     assert request.tags["kefu/window_end"] == "2026-05-08"
     assert request.tags["kefu/as_of_date"] == "2026-05-08"
+    # one run over the daily partitions of the window, queued behind any other kefu run
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-05-04"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-05-08"
+    assert request.tags["kefu/warehouse"] == "writer"
+
+
+def test_schedule_tick_widens_the_window_to_every_load_not_built_yet(orchestration, tmp_path):
+    """Load runs 2 and 3 (04-22, 04-23) were loaded but never built (a separate kefu
+    load, a killed build): the night's run covers their days too."""
+    db_path = _warehouse_with_marts(tmp_path / "w.duckdb", load_runs=3, built_runs=(1,))
+    scheduled_at = dt.datetime(2026, 5, 9, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    request = _tick(orchestration, db_path, scheduled_at)
+    config = request.run_config["ops"]["kefu_dbt_models"]["config"]
+    assert (config["start_date"], config["end_date"]) == ("2026-04-22", "2026-05-08")
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-04-22"
 
 
 def test_schedule_tick_at_a_month_start_in_shanghai_time(orchestration, tmp_path):
@@ -175,6 +247,7 @@ def test_schedule_tick_before_the_first_build_plans_a_full_build(orchestration, 
     config = request.run_config["ops"]["kefu_dbt_models"]["config"]
     assert (config["start_date"], config["end_date"]) == (None, None)
     assert request.tags["kefu/window_start"] == "full"
+    assert "dagster/asset_partition_range_start" not in request.tags  # every day
 
 
 def test_sensor_requests_a_run_for_new_files_and_none_on_the_next_tick(orchestration, tmp_path):
@@ -210,23 +283,46 @@ def test_sensor_requests_a_run_for_new_files_and_none_on_the_next_tick(orchestra
 
 
 @pytest.mark.slow
-def test_materialising_the_assets_builds_the_marts(orchestration, tmp_path):
+def test_a_backfill_of_three_days_materialises_exactly_those_partitions(orchestration, tmp_path):
+    """The whole job (load, dbt, checks, publication) as one run over the partitions
+    05-02 … 05-04 of a landing zone of five days, as a single-run backfill launches it."""
     assets = orchestration["assets"]
     resources = orchestration["resources"]
-    landing = write_landing(tmp_path / "landing", [D(2026, 5, 1), D(2026, 5, 2)])
+    days = [D(2026, 5, 1) + dt.timedelta(days=n) for n in range(5)]
+    landing = write_landing(tmp_path / "landing", days)
     db_path = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "published" / "kefu.duckdb"
+    assert isinstance(assets.kefu_dbt_models.backfill_policy, dg.BackfillPolicy)
+    assert assets.kefu_dbt_models.backfill_policy.max_partitions_per_run is None  # one run
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [assets.landing_files, assets.kefu_dbt_models, assets.gx_suites, assets.publication],
         resources={
             "dbt": resources.dbt_resource(),
-            "warehouse": resources.KefuWarehouse(db=str(db_path), landing=str(landing)),
+            "warehouse": resources.KefuWarehouse(
+                db=str(db_path), landing=str(landing), publish=str(published)
+            ),
         },
         instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": "2026-05-02",
+            "dagster/asset_partition_range_end": "2026-05-04",
+        },
         raise_on_error=False,  # failures are asserted below, with the check evaluations
     )
     dbt_step = [e for e in result.all_events if e.step_key == "kefu_dbt_models"]
     assert not [e for e in dbt_step if e.is_failure], "the dbt build failed"
+    three = {"2026-05-02", "2026-05-03", "2026-05-04"}
+    for key in [
+        dg.AssetKey(["marts", "shop_daily_kpis"]),
+        dg.AssetKey(["intermediate", "int_messages_classified"]),
+    ]:
+        assert instance.get_materialized_partitions(key) == three, key
+    run = instance.get_run_by_id(result.run_id)
+    assert (run.tags["kefu/window_start"], run.tags["kefu/window_end"]) == (
+        "2026-05-02",
+        "2026-05-04",
+    )
 
     with duckdb.connect(str(db_path)) as con:
         marts = warehouse.existing_tables(con, "marts")
@@ -234,8 +330,14 @@ def test_materialising_the_assets_builds_the_marts(orchestration, tmp_path):
             "select biz_date, sum(consult_buyer_cnt) from marts.agent_daily_kpis"
             " group by biz_date order by biz_date"
         ).fetchall()
+        builds = con.execute(
+            "select status, window_start, window_end, load_run_ids from raw.build_runs"
+        ).fetchall()
     assert set(warehouse.mart_names()) <= marts
-    assert rows == [(D(2026, 5, 1), 3), (D(2026, 5, 2), 3)]
+    assert rows == [(D(2026, 5, 2), 3), (D(2026, 5, 3), 3), (D(2026, 5, 4), 3)]
+    # one dbt build for the three days; a backfill takes no load run in, so the next
+    # nightly still builds what was loaded
+    assert builds == [("built", D(2026, 5, 2), D(2026, 5, 4), [])]
 
     evaluations = {
         (e.asset_key.to_user_string(), e.check_name): e.passed
@@ -243,44 +345,53 @@ def test_materialising_the_assets_builds_the_marts(orchestration, tmp_path):
     }
     assert evaluations[("landing_files", "no_rejected_files")] is True
     mart_checks = [passed for (key, name), passed in evaluations.items() if name == "gx_marts"]
-    # Every mart's critical expectations hold on this clean landing zone, so the run
-    # succeeds and publishes.
     assert mart_checks and all(mart_checks), evaluations
-    assert "publication" in marts
     assert result.success, evaluations
+    with duckdb.connect(str(published), read_only=True) as con:
+        window = con.execute("select window_start, window_end from marts.publication").fetchall()
+        schemas = con.execute("select distinct schema_name from duckdb_tables()").fetchall()
+    assert window == [(D(2026, 5, 2), D(2026, 5, 4))]
+    assert schemas == [("marts",)]
+
+
+def _checked_warehouse(db_path, success: bool):
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.dq_results as select 'marts' as suite, true as is_critical,"
+            f" {str(success).lower()} as success"
+        )
+        create_raw_schema(con)
+        warehouse.finish_build(con, warehouse.start_build(con, "test", None, FULL_BUILD, []))
+    return db_path
 
 
 def test_publication_asset_publishes_the_window_of_its_run(orchestration, tmp_path):
     assets = orchestration["assets"]
-    db_path = tmp_path / "w.duckdb"
-    with duckdb.connect(str(db_path)) as con:
-        con.execute("create schema marts")
-        con.execute(
-            "create table marts.dq_results as select 'marts' as suite, true as is_critical,"
-            " true as success"
-        )
-    resource = orchestration["resources"].KefuWarehouse(db=str(db_path))
+    db_path = _checked_warehouse(tmp_path / "w.duckdb", success=True)
+    published = tmp_path / "bi" / "kefu.duckdb"
+    resource = orchestration["resources"].KefuWarehouse(db=str(db_path), publish=str(published))
     tags = assets.window_tags(D(2026, 5, 8), (D(2026, 5, 4), D(2026, 5, 8)))
     result = dg.materialize([assets.publication], resources={"warehouse": resource}, tags=tags)
     assert result.success
+    sql = (
+        "select as_of_date, window_start, window_end, is_full_build, checks_passed"
+        " from marts.publication"
+    )
+    expected = [(D(2026, 5, 8), D(2026, 5, 4), D(2026, 5, 8), False, True)]
     with duckdb.connect(str(db_path)) as con:
-        row = con.execute(
-            "select as_of_date, window_start, window_end, is_full_build, checks_passed"
-            " from marts.publication"
-        ).fetchall()
-    assert row == [(D(2026, 5, 8), D(2026, 5, 4), D(2026, 5, 8), False, True)]
+        assert con.execute(sql).fetchall() == expected
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute(sql).fetchall() == expected
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+    assert sorted(tables) == [("marts", "dq_results"), ("marts", "publication")]
 
 
 def test_publication_asset_refuses_after_a_failed_critical_check(orchestration, tmp_path):
     assets = orchestration["assets"]
-    db_path = tmp_path / "w.duckdb"
-    with duckdb.connect(str(db_path)) as con:
-        con.execute("create schema marts")
-        con.execute(
-            "create table marts.dq_results as select 'marts' as suite, true as is_critical,"
-            " false as success"
-        )
-    resource = orchestration["resources"].KefuWarehouse(db=str(db_path))
+    db_path = _checked_warehouse(tmp_path / "w.duckdb", success=False)
+    published = tmp_path / "bi" / "kefu.duckdb"
+    resource = orchestration["resources"].KefuWarehouse(db=str(db_path), publish=str(published))
     tags = assets.window_tags(D(2026, 5, 8), FULL_BUILD)
     result = dg.materialize(
         [assets.publication], resources={"warehouse": resource}, tags=tags, raise_on_error=False
@@ -288,3 +399,28 @@ def test_publication_asset_refuses_after_a_failed_critical_check(orchestration, 
     assert not result.success
     with duckdb.connect(str(db_path)) as con:
         assert "publication" not in warehouse.existing_tables(con, "marts")
+    assert not published.exists()
+
+
+# ---------------------------------------------------------------- instance settings
+
+
+def test_dagster_yaml_queues_runs_one_kefu_run_at_a_time_without_telemetry(tmp_path):
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    (tmp_path / "dagster.yaml").write_text((PROJECT_DIR / "dagster.yaml").read_text())
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    try:
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        queue = instance.get_concurrency_config().run_queue_config
+        limits = [(limit["key"], limit["limit"]) for limit in queue.tag_concurrency_limits]
+        assert ("kefu/warehouse", 1) in limits
+        assert instance.telemetry_enabled is False
+    finally:
+        instance.dispose()
+    import orchestration.jobs as jobs
+
+    assert jobs.nightly_job.tags["kefu/warehouse"] == "writer"
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    assert "DAGSTER_HOME=$(DAGSTER_HOME_DIR)" in makefile
+    assert "cp dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml" in makefile

@@ -4,25 +4,16 @@ else the warehouse itself, always opened read-only."""
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
-PUBLISH_ENV = "KEFU_PUBLISH"
+from kefu.publish import resolve_publish_path
 
 
 class ReportError(Exception):
     """A report cannot be written; the message says why (one line)."""
-
-
-def resolve_publish_path(db_path: Path, publish: str | None = None) -> Path:
-    """--publish, else KEFU_PUBLISH, else <warehouse dir>/published/kefu.duckdb."""
-    raw = publish or os.environ.get(PUBLISH_ENV)
-    if raw:
-        return Path(raw).expanduser().resolve()
-    return Path(db_path).resolve().parent / "published" / "kefu.duckdb"
 
 
 def report_source(db_path: Path, publish_path: Path | None = None) -> Path:

@@ -1,0 +1,140 @@
+"""Publication (contract §5): the file BI opens, apart from the warehouse.
+
+After a build whose checks passed, schema `marts` of the warehouse (and nothing else: no
+raw, staging or intermediate, no message text) is copied into a new DuckDB file beside
+the target, written in DuckDB storage version v1.0.0 so that the DuckDB 1.x engines BI
+drivers bundle open it, then renamed over the target (`os.replace`, atomic on one file
+system). A reader that holds the old file open keeps reading the old file; the next
+connection opens the new one; a failed night never reaches this step, so the last good
+file stays byte-for-byte. One Parquet folder per mart is written beside it
+(`<published dir>/parquet/<mart>/<mart>.parquet`), each file replaced atomically too.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+PUBLISH_ENV = "KEFU_PUBLISH"
+PUBLISHED_NAME = "kefu.duckdb"
+STORAGE_VERSION = "v1.0.0"
+# Columns that would hold chat text; the checks refuse them in marts, and the copy
+# refuses them again, whatever a model does.
+MESSAGE_TEXT_COLUMNS = frozenset({"content", "message_text", "text", "msg_content"})
+
+
+class PublishError(RuntimeError):
+    """The publication could not be written (the previous one stays in place)."""
+
+
+def resolve_publish_path(db_path: Path, publish: str | None = None) -> Path:
+    """--publish, else env KEFU_PUBLISH, else published/kefu.duckdb beside the warehouse."""
+    raw = publish or os.environ.get(PUBLISH_ENV)
+    if raw:
+        return Path(raw).expanduser().resolve()
+    return Path(db_path).resolve().parent / "published" / PUBLISHED_NAME
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _replace(temporary: Path, target: Path) -> None:
+    _fsync(temporary)
+    os.replace(temporary, target)
+    _fsync(target.parent)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    rows = con.execute(
+        "select table_name, column_name from information_schema.columns"
+        " where table_catalog = current_database() and table_schema = 'marts'"
+        " order by table_name, ordinal_position"
+    ).fetchall()
+    columns: dict[str, list[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, []).append(column)
+    return columns
+
+
+def write_published(db_path: Path, target: Path) -> list[str]:
+    """Copy schema marts of the warehouse into a new file, then rename it over `target`;
+    the marts copied. The warehouse connection is the process's own (dbt-duckdb may hold
+    one open in this process)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Left by a publication killed half-way (the caller holds the warehouse lock, so no
+    # other publication of this warehouse is running).
+    for leftover in target.parent.glob(f".{target.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with duckdb.connect(str(db_path)) as con:
+        columns = _mart_columns(con)
+        text = sorted(
+            f"marts.{table}.{column}"
+            for table, names in columns.items()
+            for column in names
+            if column.lower() in MESSAGE_TEXT_COLUMNS
+        )
+        if text:
+            raise PublishError(f"not published: message text in {', '.join(text)}")
+        if not columns:
+            raise PublishError(f"not published: {db_path} has no schema marts")
+        literal = str(temporary).replace("'", "''")
+        con.execute(f"attach '{literal}' as kefu_pub (storage_version '{STORAGE_VERSION}')")
+        try:
+            con.execute("create schema kefu_pub.marts")
+            for table in sorted(columns):
+                con.execute(
+                    f"create table kefu_pub.marts.{_quoted(table)} as"
+                    f" select * from marts.{_quoted(table)}"
+                )
+            con.execute("checkpoint kefu_pub")
+        finally:
+            con.execute("detach kefu_pub")
+    _replace(temporary, target)
+    return sorted(columns)
+
+
+def write_parquet(target: Path, marts: list[str]) -> Path:
+    """One folder per mart beside the published file, from the published file itself (so
+    the Parquet files hold what the DuckDB file holds); each file replaced atomically."""
+    root = target.parent / "parquet"
+    with duckdb.connect(str(target), read_only=True) as con:
+        for table in marts:
+            folder = root / table
+            folder.mkdir(parents=True, exist_ok=True)
+            for leftover in folder.glob(f".{table}.parquet.*.tmp"):
+                leftover.unlink(missing_ok=True)
+            final = folder / f"{table}.parquet"
+            temporary = folder / f".{table}.parquet.{os.getpid()}.tmp"
+            literal = str(temporary).replace("'", "''")
+            con.execute(
+                f"copy (select * from marts.{_quoted(table)}) to '{literal}' (format parquet)"
+            )
+            _replace(temporary, final)
+    return root
+
+
+def publish_marts(db_path: Path, target: Path) -> list[str]:
+    """The published DuckDB file, then its Parquet folders; the marts published."""
+    marts = write_published(db_path, target)
+    write_parquet(target, marts)
+    return marts
+
+
+def published_tables(target: Path) -> list[tuple[str, str]]:
+    """(schema, table) of every table of a published file."""
+    with duckdb.connect(str(target), read_only=True) as con:
+        return con.execute(
+            "select schema_name, table_name from duckdb_tables() order by all"
+        ).fetchall()
