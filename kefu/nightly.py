@@ -177,7 +177,9 @@ def plan_build(db_path: Path, as_of: dt.date | None = None, read_only: bool = Fa
         mark = warehouse.read_watermark(con)
         pending = pending_load_runs(mark.loaded_runs, mark.taken_in_runs)
         file_ids = warehouse.loaded_file_ids(con, pending)
-        earliest = warehouse.new_rows_earliest_date(con, file_ids, lookback)
+        earliest = warehouse.new_rows_earliest_date(
+            con, file_ids, lookback, max(lookback, final_pay_days)
+        )
         full = needs_full_build(
             warehouse.loaded_entities(con, file_ids),
             warehouse.MASTER_DATA_ENTITIES,

@@ -150,12 +150,17 @@ def loaded_entities(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> set[
 
 
 def new_rows_earliest_date(
-    con: duckdb.DuckDBPyConnection, file_ids: list[int], order_lookback_days: int
+    con: duckdb.DuckDBPyConnection,
+    file_ids: list[int],
+    order_lookback_days: int,
+    message_lookback_days: int,
 ) -> dt.date | None:
     """The earliest biz_date the rows of these files can change: the local date of a new
-    message or rating, and for an order version its created / paid date less
-    `order_lookback_days` (a reception of the day before the order earns it and counts
-    it as a following order, metrics.md §4.1 and §5.2)."""
+    rating; for an order version its created / paid date less `order_lookback_days` (a
+    reception of the day before the order earns it and counts it as a following order,
+    metrics.md §4.1 and §5.2); for a message its date less `message_lookback_days`: a
+    reply on day X can earn the payment credit of an order paid on X, which converts
+    (metrics.md §4.7) the inquiries of every day up to final_pay_days before X."""
     if not file_ids:
         return None
     lookback = dt.timedelta(days=order_lookback_days)
@@ -173,7 +178,9 @@ def new_rows_earliest_date(
         [file_ids],
     ).fetchone()
     message_day, rating_day, order_day = (_date(value) for value in row)
-    candidates = [day for day in (message_day, rating_day) if day is not None]
+    candidates = [rating_day] if rating_day is not None else []
+    if message_day is not None:
+        candidates.append(message_day - dt.timedelta(days=message_lookback_days))
     if order_day is not None:
         candidates.append(order_day - lookback)
     return min(candidates) if candidates else None

@@ -225,7 +225,8 @@ def nights(tmp_path_factory):
     db_path = root / "warehouse.duckdb"
     published = root / "published" / "kefu.duckdb"
     landing = write_landing(
-        root / "landing", [D(2026, 4, 30), D(2026, 5, 1), D(2026, 5, 2), D(2026, 5, 3)]
+        root / "landing",
+        [D(2026, 4, 25), D(2026, 4, 30), D(2026, 5, 1), D(2026, 5, 2), D(2026, 5, 3)],
     )
     result: dict = {"db": db_path, "published": published, "root": root}
 
@@ -239,7 +240,7 @@ def nights(tmp_path_factory):
     with duckdb.connect(str(db_path)) as con:
         con.execute(
             "update marts.agent_daily_kpis set agent_name = ?"
-            " where biz_date in (date '2026-04-30', date '2026-05-02')",
+            " where biz_date in (date '2026-04-25', date '2026-05-02')",
             [SENTINEL],
         )
 
@@ -300,12 +301,12 @@ def test_first_night_builds_everything_and_publishes(nights):
     assert first.success, first.reason()
     assert first.plan.window == FULL_BUILD
     assert first.plan.as_of == D(2026, 5, 3)
-    assert nights["first_days"] and min(nights["first_days"]) == D(2026, 4, 30)
+    assert nights["first_days"] and min(nights["first_days"]) == D(2026, 4, 25)
     publication = nights["first_publication"]
     assert publication["as_of_date"] == D(2026, 5, 3)
     assert publication["is_full_build"] is True
     assert publication["checks_passed"] is True
-    assert publication["files_loaded_cnt"] == 11
+    assert publication["files_loaded_cnt"] == 13
     assert publication["load_run_ids"] == "1"
 
 
@@ -316,9 +317,11 @@ def test_a_separate_load_is_taken_in_by_the_next_night(nights):
     assert second.success, second.reason()
     # load run 2 was the separate `kefu load`, run 3 the night's own
     assert second.plan.load_run_ids == (2, 3)
-    assert second.plan.window == (D(2026, 5, 1), D(2026, 5, 6))
+    # A late chat of 05-01 can earn the payment credit of an order paid that day, which
+    # converts inquiries up to final_pay_days (4) before: the window reaches back to 04-27.
+    assert second.plan.window == (D(2026, 4, 27), D(2026, 5, 6))
     names = nights["names_after_second"]
-    assert names[D(2026, 4, 30)] == SENTINEL  # outside the window: not rewritten
+    assert names[D(2026, 4, 25)] == SENTINEL  # outside the window: not rewritten
     assert names[D(2026, 5, 1)] == "Alice,Bob"  # the late day and the days after: rebuilt
     assert names[D(2026, 5, 2)] == "Alice,Bob"
     publication = nights["second_publication"]
@@ -407,8 +410,8 @@ def test_late_data_widens_the_window_back_to_its_day(nights, tmp_path):
     write_csv(landing / "messages" / "late.csv", MESSAGE_HEADER, rows)
     load_landing(db_path, landing)
     plan = plan_build(db_path)
-    assert plan.earliest_new_date == D(2026, 4, 20)
-    assert plan.window[0] == D(2026, 4, 20)
+    assert plan.earliest_new_date == D(2026, 4, 16)  # 04-20 less final_pay_days (4)
+    assert plan.window[0] == D(2026, 4, 16)
 
 
 def test_nightly_without_data_fails_with_a_reason(tmp_path, capsys):
