@@ -1,0 +1,222 @@
+"""The scorecard marts of contract §4 (metrics.md §9–§13): team and period views,
+the platform's 30-day assessment, targets, alerts, question topics and refunds.
+Hand-made exports with hand-computed answers; each scenario is its own shop and
+one dbt build serves them all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from kefu.build import BuildWindow, build, run_dbt
+from tests.support import msg, one, order, query, rating, write_raw
+
+# -- team: accounts of three teams; b1 writes to both pre-sales accounts on 06-01.
+TEAM_AGENTS = [
+    {"shop_id": "team", "agent_id": "pa1", "agent_name": "售前一", "team": "pre_sales"},
+    {"shop_id": "team", "agent_id": "pa2", "agent_name": "售前二", "team": "售前"},
+    {"shop_id": "team", "agent_id": "as1", "agent_name": "售后一", "team": "after_sales"},
+    # "x" is not in agents/: team other.
+]
+
+
+def team_rows() -> dict:
+    shop = "team"
+    return {
+        "messages": [
+            # 05-31 (Sunday, May, ISO week of 05-25): b5 -> pa2, replied after 60 s.
+            msg(shop, "pa2", "b5", "buyer", "2026-05-31 15:00:00"),
+            msg(shop, "pa2", "b5", "agent", "2026-05-31 15:01:00"),
+            # 06-01 (Monday): b1 -> pa1 (replied after 10 s) and pa2 (unreplied).
+            msg(shop, "pa1", "b1", "buyer", "2026-06-01 10:00:00"),
+            msg(shop, "pa1", "b1", "agent", "2026-06-01 10:00:10"),
+            msg(shop, "pa2", "b1", "buyer", "2026-06-01 10:05:00"),
+            #   b2 -> as1 (replied after 40 s); b3 -> x (not in agents/, unreplied).
+            msg(shop, "as1", "b2", "buyer", "2026-06-01 11:00:00"),
+            msg(shop, "as1", "b2", "agent", "2026-06-01 11:00:40"),
+            msg(shop, "x", "b3", "buyer", "2026-06-01 12:00:00"),
+            # 06-02: b1 -> pa1 again, replied after 30 s.
+            msg(shop, "pa1", "b1", "buyer", "2026-06-02 09:00:00"),
+            msg(shop, "pa1", "b1", "agent", "2026-06-02 09:00:30"),
+            # 06-08 (next Monday): b6 -> pa1, replied after 20 s.
+            msg(shop, "pa1", "b6", "buyer", "2026-06-08 10:00:00"),
+            msg(shop, "pa1", "b6", "agent", "2026-06-08 10:00:20"),
+        ],
+        "orders": [
+            # o1: b1 orders after pa1's reply, pays 100.00; a later version refunds 30.00.
+            order(shop, "o1", "b1", "2026-06-01 10:30:00", "2026-06-01 11:00:00", "100.00"),
+            {
+                **order(
+                    shop,
+                    "o1",
+                    "b1",
+                    "2026-06-01 10:30:00",
+                    "2026-06-01 11:00:00",
+                    "100.00",
+                    updated_at="2026-06-03 09:00:00",
+                ),
+                "refund_amount": "30.00",
+            },
+            # o2: b4 never chatted: silent, paid 50.00, fully refunded.
+            {
+                **order(shop, "o2", "b4", "2026-06-01 12:00:00", "2026-06-01 12:05:00", "50.00"),
+                "refund_amount": "50.00",
+            },
+        ],
+    }
+
+
+def scenario_rows() -> dict:
+    parts = [team_rows()]
+    rows: dict = {"agents": [*TEAM_AGENTS]}
+    for part in parts:
+        for entity, entity_rows in part.items():
+            rows.setdefault(entity, []).extend(entity_rows)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):
+    db_path = tmp_path_factory.mktemp("scorecard") / "w.duckdb"
+    write_raw(db_path, scenario_rows())
+    build(db_path)
+    return db_path
+
+
+def team_day(db_path, team: str, day: str) -> dict:
+    return one(
+        db_path,
+        "select * from marts.team_daily_kpis where shop_id = 'team' and team = ? and biz_date = ?",
+        [team, dt.date.fromisoformat(day)],
+    )
+
+
+# Teams and periods (metrics.md §9) ------------------------------------------------------
+
+
+def test_team_counts_a_buyer_served_by_two_pre_sales_accounts_once(wh):
+    pre = team_day(wh, "pre_sales", "2026-06-01")
+    # b1 wrote to pa1 (replied) and pa2 (unreplied): one buyer, replied, for the team.
+    assert pre["account_cnt"] == 2
+    assert (pre["consult_buyer_cnt"], pre["received_buyer_cnt"], pre["replied_buyer_cnt"]) == (
+        1,
+        1,
+        1,
+    )
+    assert pre["unreplied_buyer_cnt"] == 0 and pre["reply_rate"] == pytest.approx(1.0)
+    # ... while the accounts count it twice.
+    accounts = query(
+        wh,
+        "select sum(received_buyer_cnt) as received from marts.agent_daily_kpis "
+        "where shop_id = 'team' and agent_id in ('pa1', 'pa2') and biz_date = '2026-06-01'",
+    )
+    assert accounts[0]["received"] == 2
+    # Sums over the accounts: 2 buyer messages, 1 reply, rounds 10 s and unreplied.
+    assert (pre["buyer_msg_cnt"], pre["agent_msg_cnt"], pre["round_cnt"]) == (2, 1, 2)
+    assert pre["avg_response_s"] == pytest.approx(10.0)
+    assert pre["reply_3min_rate"] == pytest.approx(0.5)
+    # b1's order o1 follows both receptions: one inquiry buyer, converted, for the team.
+    assert (pre["inquiry_buyer_cnt"], pre["inq_pay_final_cnt"]) == (1, 1)
+    # o1 is credited to pa1 (pre_sales): sales and the refund of its latest version.
+    assert pre["cs_sales_amt"] == Decimal("100.00") and pre["cs_sales_buyer_cnt"] == 1
+    assert pre["refund_amt"] == Decimal("30.00")
+
+
+def test_an_account_not_in_agents_is_team_other(wh):
+    other = team_day(wh, "other", "2026-06-01")
+    assert (other["account_cnt"], other["received_buyer_cnt"], other["unreplied_buyer_cnt"]) == (
+        1,
+        1,
+        1,
+    )
+    assert other["reply_rate"] == pytest.approx(0.0)
+    after = team_day(wh, "after_sales", "2026-06-01")
+    assert (after["replied_buyer_cnt"], after["avg_first_response_s"]) == (1, pytest.approx(40.0))
+    assert after["cs_sales_amt"] == Decimal("0.00") and after["good_rate"] is None
+
+
+def test_weekly_and_monthly_team_figures_sum_the_days(wh):
+    weeks = query(
+        wh,
+        "select week_start, active_day_cnt, consult_buyer_cnt, replied_buyer_cnt, response_cnt, "
+        "response_total_s, avg_response_s from marts.team_weekly_kpis "
+        "where shop_id = 'team' and team = 'pre_sales' order by week_start",
+    )
+    # Week of 05-25: 05-31 (b5, 60 s). Week of 06-01: 06-01 (b1, 10 s) and 06-02 (b1 again,
+    # 30 s): two buyer-days. Week of 06-08: b6, 20 s.
+    assert [
+        (w["week_start"].isoformat(), w["active_day_cnt"], w["consult_buyer_cnt"]) for w in weeks
+    ] == [("2026-05-25", 1, 1), ("2026-06-01", 2, 2), ("2026-06-08", 1, 1)]
+    assert weeks[1]["replied_buyer_cnt"] == 2
+    assert weeks[1]["response_total_s"] == pytest.approx(40.0)
+    assert weeks[1]["avg_response_s"] == pytest.approx(20.0)
+    months = query(
+        wh,
+        "select month_start, consult_buyer_cnt, response_total_s, avg_response_s, cs_sales_amt "
+        "from marts.team_monthly_kpis where shop_id = 'team' and team = 'pre_sales' "
+        "order by month_start",
+    )
+    # May: 05-31 only. June: 06-01, 06-02, 06-08: 3 buyer-days, (10 + 30 + 20) / 3 = 20 s.
+    assert [(m["month_start"].isoformat(), m["consult_buyer_cnt"]) for m in months] == [
+        ("2026-05-01", 1),
+        ("2026-06-01", 3),
+    ]
+    assert months[1]["avg_response_s"] == pytest.approx(20.0)
+    assert months[1]["cs_sales_amt"] == Decimal("100.00")
+
+
+def test_weekly_and_monthly_shop_figures_sum_the_days(wh):
+    week = one(
+        wh,
+        "select * from marts.shop_weekly_kpis where shop_id = 'team' and week_start = '2026-06-01'",
+    )
+    # 06-01: b1, b2, b3 received, b1 and b2 replied; 06-02: b1 received and replied.
+    assert (week["received_buyer_cnt"], week["replied_buyer_cnt"]) == (4, 3)
+    # 0.75 from the sums, not the mean of the daily rates (2/3 + 1) / 2 = 0.83.
+    assert week["reply_rate"] == pytest.approx(0.75)
+    # Timed rounds 10, 40 (06-01) and 30 (06-02).
+    assert week["avg_response_s"] == pytest.approx(80 / 3)
+    assert week["paid_sales_amt"] == Decimal("150.00") and week["cs_sales_amt"] == Decimal("100.00")
+    assert week["cs_sales_share"] == pytest.approx(2 / 3)
+    month = one(
+        wh,
+        "select * from marts.shop_monthly_kpis where shop_id = 'team' and month_start = '2026-06-01'",
+    )
+    assert (month["received_buyer_cnt"], month["replied_buyer_cnt"], month["active_day_cnt"]) == (
+        5,
+        4,
+        3,
+    )
+    may = one(
+        wh,
+        "select * from marts.shop_monthly_kpis where shop_id = 'team' and month_start = '2026-05-01'",
+    )
+    assert (may["received_buyer_cnt"], may["reply_rate"]) == (1, pytest.approx(1.0))
+
+
+# Refunds (metrics.md §13) ---------------------------------------------------------------
+
+
+def test_refunds_of_a_partly_refunded_order_are_reported_apart(wh):
+    shop = one(
+        wh, "select * from marts.shop_daily_kpis where shop_id = 'team' and biz_date = '2026-06-01'"
+    )
+    # o1 (100.00, 30.00 refunded in its latest version) and o2 (silent, 50.00 refunded).
+    assert shop["paid_sales_amt"] == Decimal("150.00")  # gross: refunds not deducted
+    assert shop["refund_amt"] == Decimal("80.00")
+    agent = one(
+        wh,
+        "select * from marts.agent_daily_kpis where shop_id = 'team' and agent_id = 'pa1' "
+        "and biz_date = '2026-06-01'",
+    )
+    assert agent["cs_sales_amt"] == Decimal("100.00") and agent["refund_amt"] == Decimal("30.00")
+    week = one(
+        wh,
+        "select refund_amt from marts.agent_weekly_kpis where shop_id = 'team' and agent_id = 'pa1' "
+        "and week_start = '2026-06-01'",
+    )
+    assert week["refund_amt"] == Decimal("30.00")
