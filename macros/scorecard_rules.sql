@@ -130,3 +130,10 @@ select * from derived
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- How many days after a rebuilt day a rolling assessment still reads it:
+    the longest assessment period of the presets seed, minus one (metrics.md
+    §10). A SQL expression, evaluated when the build runs. -#}
+{% macro kefu_assessment_days_after() -%}
+    {{ return("(select coalesce(max(assessment_days), 1) - 1 from " ~ ref('platform_presets') ~ ")") }}
+{%- endmacro %}

@@ -70,8 +70,29 @@ def team_rows() -> dict:
     }
 
 
+def assess_rows() -> dict:
+    """-- assess: rounds at 10:00 (inside every preset's window) on four days spread
+    over a month boundary, with the days between missing:
+    04-20 one round of 60 s; 05-05 one unreplied round; 05-19 one round of 200 s
+    (> sla 180 s); 05-20 two buyers, rounds of 10 s and 20 s."""
+    shop = "assess"
+    return {
+        "messages": [
+            msg(shop, "a", "c1", "buyer", "2026-04-20 10:00:00"),
+            msg(shop, "a", "c1", "agent", "2026-04-20 10:01:00"),
+            msg(shop, "a", "c2", "buyer", "2026-05-05 10:00:00"),
+            msg(shop, "a", "c3", "buyer", "2026-05-19 10:00:00"),
+            msg(shop, "a", "c3", "agent", "2026-05-19 10:03:20"),
+            msg(shop, "a", "c4", "buyer", "2026-05-20 10:00:00"),
+            msg(shop, "a", "c4", "agent", "2026-05-20 10:00:10"),
+            msg(shop, "b", "c5", "buyer", "2026-05-20 10:00:00"),
+            msg(shop, "b", "c5", "agent", "2026-05-20 10:00:20"),
+        ]
+    }
+
+
 def scenario_rows() -> dict:
-    parts = [team_rows()]
+    parts = [team_rows(), assess_rows()]
     rows: dict = {"agents": [*TEAM_AGENTS]}
     for part in parts:
         for entity, entity_rows in part.items():
@@ -184,7 +205,8 @@ def test_weekly_and_monthly_shop_figures_sum_the_days(wh):
     assert week["cs_sales_share"] == pytest.approx(2 / 3)
     month = one(
         wh,
-        "select * from marts.shop_monthly_kpis where shop_id = 'team' and month_start = '2026-06-01'",
+        "select * from marts.shop_monthly_kpis "
+        "where shop_id = 'team' and month_start = '2026-06-01'",
     )
     assert (month["received_buyer_cnt"], month["replied_buyer_cnt"], month["active_day_cnt"]) == (
         5,
@@ -193,7 +215,8 @@ def test_weekly_and_monthly_shop_figures_sum_the_days(wh):
     )
     may = one(
         wh,
-        "select * from marts.shop_monthly_kpis where shop_id = 'team' and month_start = '2026-05-01'",
+        "select * from marts.shop_monthly_kpis "
+        "where shop_id = 'team' and month_start = '2026-05-01'",
     )
     assert (may["received_buyer_cnt"], may["reply_rate"]) == (1, pytest.approx(1.0))
 
@@ -216,7 +239,79 @@ def test_refunds_of_a_partly_refunded_order_are_reported_apart(wh):
     assert agent["cs_sales_amt"] == Decimal("100.00") and agent["refund_amt"] == Decimal("30.00")
     week = one(
         wh,
-        "select refund_amt from marts.agent_weekly_kpis where shop_id = 'team' and agent_id = 'pa1' "
-        "and week_start = '2026-06-01'",
+        "select refund_amt from marts.agent_weekly_kpis "
+        "where shop_id = 'team' and agent_id = 'pa1' and week_start = '2026-06-01'",
     )
     assert week["refund_amt"] == Decimal("30.00")
+
+
+# Platform assessment (metrics.md §10) ---------------------------------------------------
+
+
+def assessed(db_path, preset: str) -> dict[str, tuple]:
+    rows = query(
+        db_path,
+        "select * from marts.platform_service_assessed where shop_id = 'assess' and preset = ? "
+        "order by biz_date",
+        [preset],
+    )
+    return {
+        r["biz_date"].isoformat(): (
+            r["assessed_cnt"],
+            r["within_sla_cnt"],
+            r["sla_reply_rate"],
+            r["capped_avg_response_s"],
+            r["pass_rate"],
+            r["is_passing"],
+        )
+        for r in rows
+    }
+
+
+def test_thirty_day_assessment_spans_a_month_boundary_and_missing_days(wh):
+    rows = assessed(wh, "taobao_platform")
+    # Only days with a received reception have a row.
+    assert list(rows) == ["2026-04-20", "2026-05-05", "2026-05-19", "2026-05-20"]
+    # 04-20: 60 s within 180 s. 05-05: 04-20 + the unreplied round (capped at 600 s).
+    assert rows["2026-04-20"][:4] == (1, 1, pytest.approx(1.0), pytest.approx(60.0))
+    assert rows["2026-05-05"][:4] == (2, 1, pytest.approx(0.5), pytest.approx(330.0))
+    # 05-19: the 30 days 04-20 ... 05-19 still hold 04-20 (60 + 600 + 200) / 3.
+    assert rows["2026-05-19"][:4] == (3, 1, pytest.approx(1 / 3), pytest.approx(860 / 3))
+    # 05-20: 04-21 ... 05-20, 04-20 has left: 05-05, 05-19, and 10 s, 20 s of 05-20.
+    assert rows["2026-05-20"][:4] == (4, 2, pytest.approx(0.5), pytest.approx(830 / 4))
+    # No published pass mark for taobao_platform: is_passing NULL.
+    assert {r[4] for r in rows.values()} == {None} and {r[5] for r in rows.values()} == {None}
+    period = one(
+        wh,
+        "select assessment_days, period_start_date, active_day_cnt from "
+        "marts.platform_service_assessed where shop_id = 'assess' and preset = 'kuaishou' "
+        "and biz_date = '2026-05-20'",
+    )
+    assert period == {
+        "assessment_days": 30,
+        "period_start_date": dt.date(2026, 4, 21),
+        "active_day_cnt": 3,
+    }
+
+
+def test_kuaishou_pass_mark_grades_the_period(wh):
+    rows = assessed(wh, "kuaishou")
+    # Unit buyer: one round per reception here, so the same ratios; pass mark 0.70.
+    assert {day: (r[2], r[4], r[5]) for day, r in rows.items()} == {
+        "2026-04-20": (pytest.approx(1.0), pytest.approx(0.7), True),
+        "2026-05-05": (pytest.approx(0.5), pytest.approx(0.7), False),
+        "2026-05-19": (pytest.approx(1 / 3), pytest.approx(0.7), False),
+        "2026-05-20": (pytest.approx(0.5), pytest.approx(0.7), False),
+    }
+
+
+def test_a_window_build_rewrites_the_assessment_days_after_it(tmp_path, wh):
+    """Later days built first: the build of 04-20 must refresh the later days whose
+    30-day period contains it, or 05-05 and 05-19 would miss 04-20 (built last)."""
+    db_path = tmp_path / "reverse.duckdb"
+    write_raw(db_path, assess_rows())
+    for start, end in [("2026-05-05", "2026-05-20"), ("2026-04-20", "2026-04-20")]:
+        window = BuildWindow(start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end))
+        build(db_path, window, select="+platform_service_assessed")
+    for preset in ("taobao_platform", "jd"):
+        assert assessed(db_path, preset) == assessed(wh, preset)
