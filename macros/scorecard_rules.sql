@@ -137,3 +137,50 @@ select * from derived
 {% macro kefu_assessment_days_after() -%}
     {{ return("(select coalesce(max(assessment_days), 1) - 1 from " ~ ref('platform_presets') ~ ")") }}
 {%- endmacro %}
+
+{#- Rows of kpi_target_status a build rewrites: the window's days, and every
+    week and month that holds one of them (their roll-ups change). -#}
+{% macro kefu_period_in_window(period_column, period_start_column) -%}
+    {%- if kefu_has_window() -%}
+        {%- set start = "date '" ~ var('start_date') ~ "'" if var('start_date', none) else "date '0001-01-01'" -%}
+        {%- set end = "date '" ~ var('end_date') ~ "'" if var('end_date', none) else "date '9999-12-31'" -%}
+        {{ period_start_column }} between
+            case {{ period_column }}
+                when 'week' then cast(date_trunc('week', {{ start }}) as date)
+                when 'month' then cast(date_trunc('month', {{ start }}) as date)
+                else {{ start }}
+            end
+            and {{ end }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- pre_hook of kpi_target_status: drop the rows the build writes again. -#}
+{% macro kefu_delete_period_window(period_column, period_start_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ kefu_period_in_window(period_column, period_start_column) }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `columns` as a select list (a, b, c). -#}
+{% macro kefu_column_list(columns) -%}
+    {{ columns | join(', ') }}
+{%- endmacro %}
+
+{#- One row per (row of `relation`, metric): the metric's name and value as
+    DOUBLE, beside `key_columns` (an unpivot that keeps NULL values). -#}
+{% macro kefu_metric_rows(relation, key_columns, metrics) -%}
+    {%- for metric in metrics %}
+    select
+        {{ key_columns | join(', ') }},
+        '{{ metric }}' as metric,
+        cast({{ metric }} as double) as metric_value
+    from {{ relation }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -91,8 +91,53 @@ def assess_rows() -> dict:
     }
 
 
+def target_rows() -> dict:
+    """-- tgt: t1 on 06-01 replies to g1 after 30 s and never to g2: reply_rate 0.5,
+    avg_first_response_s 30, no rating (good_rate NULL). The shop's own target
+    reply_rate >= 0.50 (inserted into the seed) beats the default 0.80."""
+    shop = "tgt"
+    return {
+        "messages": [
+            msg(shop, "t1", "g1", "buyer", "2026-06-01 10:00:00"),
+            msg(shop, "t1", "g1", "agent", "2026-06-01 10:00:30"),
+            msg(shop, "t1", "g2", "buyer", "2026-06-01 10:05:00"),
+        ]
+    }
+
+
+def alert_rows() -> dict:
+    """-- alert: account al, 06-09 and 06-10 (every alert type)."""
+    shop = "alert"
+    return {
+        "messages": [
+            # d1 on 06-09 (replied after 10 s), rates 失望 on 06-10 09:00, then writes
+            # again at 10:00 (replied after 5 s): the rating rates the 06-09 reception.
+            msg(shop, "al", "d1", "buyer", "2026-06-09 14:00:00"),
+            msg(shop, "al", "d1", "agent", "2026-06-09 14:00:10"),
+            msg(shop, "al", "d1", "buyer", "2026-06-10 10:00:00"),
+            msg(shop, "al", "d1", "agent", "2026-06-10 10:00:05"),
+            # l1: a reply after 31 minutes (1,860 s > max_wait_s 1,800): late.
+            msg(shop, "al", "l1", "buyer", "2026-06-10 11:00:00"),
+            msg(shop, "al", "l1", "agent", "2026-06-10 11:31:00"),
+            # l2: a reply after exactly 30 minutes: timed, not late.
+            msg(shop, "al", "l2", "buyer", "2026-06-10 12:00:00"),
+            msg(shop, "al", "l2", "agent", "2026-06-10 12:30:00"),
+            # s1: three rounds of 150 s (> slow_reply_s 120): a slow reception.
+            msg(shop, "al", "s1", "buyer", "2026-06-10 13:00:00"),
+            msg(shop, "al", "s1", "agent", "2026-06-10 13:02:30"),
+            msg(shop, "al", "s1", "buyer", "2026-06-10 13:10:00"),
+            msg(shop, "al", "s1", "agent", "2026-06-10 13:12:30"),
+            msg(shop, "al", "s1", "buyer", "2026-06-10 13:20:00"),
+            msg(shop, "al", "s1", "agent", "2026-06-10 13:22:30"),
+            # u1: never replied.
+            msg(shop, "al", "u1", "buyer", "2026-06-10 15:00:00"),
+        ],
+        "ratings": [rating(shop, "al", "d1", "2026-06-10 09:00:00", "1", "r_d1")],
+    }
+
+
 def scenario_rows() -> dict:
-    parts = [team_rows(), assess_rows()]
+    parts = [team_rows(), assess_rows(), target_rows(), alert_rows()]
     rows: dict = {"agents": [*TEAM_AGENTS]}
     for part in parts:
         for entity, entity_rows in part.items():
@@ -102,9 +147,18 @@ def scenario_rows() -> dict:
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory):
+    """One build for every scenario. Shop tgt's own target goes into the built seed
+    table (the shipped seed holds only ruleset defaults), then the models are built."""
     db_path = tmp_path_factory.mktemp("scorecard") / "w.duckdb"
     write_raw(db_path, scenario_rows())
-    build(db_path)
+    run_dbt(db_path, ["seed"])
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(
+            "insert into seeds.kpi_targets values "
+            "(null, 'tgt', 'reply_rate', '>=', 0.5, 'shop tgt: its own target')"
+        )
+    dbt_vars = json.dumps(BuildWindow().dbt_vars())
+    run_dbt(db_path, ["build", "--vars", dbt_vars, "--exclude", "resource_type:seed"])
     return db_path
 
 
@@ -315,3 +369,91 @@ def test_a_window_build_rewrites_the_assessment_days_after_it(tmp_path, wh):
         build(db_path, window, select="+platform_service_assessed")
     for preset in ("taobao_platform", "jd"):
         assert assessed(db_path, preset) == assessed(wh, preset)
+
+
+# Targets and alerts (metrics.md §11) ----------------------------------------------------
+
+
+def target(db_path, shop: str, metric: str, period: str = "day") -> dict:
+    return one(
+        db_path,
+        "select * from marts.kpi_target_status where shop_id = ? and metric = ? and period = ? "
+        "order by period_start limit 1",
+        [shop, metric, period],
+    )
+
+
+def test_a_shops_own_target_overrides_the_default(wh):
+    row = target(wh, "tgt", "reply_rate")
+    # 1 of 2 received replied: 0.5 meets the shop's 0.50, would miss the default 0.80.
+    assert (row["value"], row["comparator"], row["target_value"], row["is_met"]) == (
+        pytest.approx(0.5),
+        ">=",
+        pytest.approx(0.5),
+        True,
+    )
+    assert row["target_source"] == "shop tgt: its own target"
+    week = target(wh, "tgt", "reply_rate", "week")
+    assert (week["period_start"], week["is_met"]) == (dt.date(2026, 6, 1), True)
+    # Another shop keeps the ruleset's default, with its source.
+    other = target(wh, "team", "reply_rate")
+    assert other["target_value"] == pytest.approx(0.8)
+    assert other["target_source"] == "80%以上的回复率通常被认为是达标的标准"
+    # Default ≤ 20 s for the first response: 30 s misses it.
+    first = target(wh, "tgt", "avg_first_response_s")
+    assert (first["value"], first["target_value"], first["is_met"]) == (
+        pytest.approx(30.0),
+        pytest.approx(20.0),
+        False,
+    )
+
+
+def test_a_null_value_is_neither_met_nor_missed(wh):
+    row = target(wh, "tgt", "good_rate")
+    assert (row["value"], row["is_met"]) == (None, None)
+    below = query(
+        wh,
+        "select detail from marts.service_alerts where shop_id = 'tgt' "
+        "and alert_type = 'below_target'",
+    )
+    # avg_first_response_s (30 > 20) only: reply_rate meets its target, good_rate is NULL,
+    # avg_response_s 30 <= 60.
+    assert [r["detail"] for r in below] == ["avg_first_response_s <= 20.0"]
+
+
+def test_every_alert_type(wh):
+    rows = query(
+        wh,
+        "select alert_type, buyer_id, figure, threshold, biz_date, occurred_at, detail "
+        "from marts.service_alerts where shop_id = 'alert' order by alert_type, detail",
+    )
+    got = [(r["alert_type"], r["buyer_id"], r["figure"], r["threshold"]) for r in rows]
+    assert got == [
+        # 06-10: avg_first_response (5 + 1800 + 150) / 3, avg_response (5 + 1800 + 450) / 5,
+        # good_rate 0 / 1 all miss their targets; reply_rate 4 / 5 = 0.8 meets 0.80.
+        ("below_target", None, pytest.approx(1955 / 3), pytest.approx(20.0)),
+        ("below_target", None, pytest.approx(451.0), pytest.approx(60.0)),
+        ("below_target", None, pytest.approx(0.0), pytest.approx(0.8)),
+        ("disappointed_rating", "d1", pytest.approx(1.0), None),
+        # 31 minutes; l2's wait of exactly 30 minutes is not late.
+        ("late_reply", "l1", pytest.approx(1860.0), pytest.approx(1800.0)),
+        ("slow_reception", "s1", pytest.approx(3.0), pytest.approx(3.0)),
+        ("unreplied_buyer", "u1", None, None),
+    ]
+    assert {r["biz_date"] for r in rows} == {dt.date(2026, 6, 10)}
+    late = rows[4]
+    assert late["occurred_at"] == dt.datetime(2026, 6, 10, 11, 0)
+    assert late["detail"] == "round 1 replied at 11:31:00"
+
+
+def test_a_disappointed_rating_links_to_the_reception_it_rates(wh):
+    row = one(
+        wh,
+        "select * from marts.service_alerts where shop_id = 'alert' "
+        "and alert_type = 'disappointed_rating'",
+    )
+    # Rated 06-10 09:00, before d1's 06-10 reception began (10:00): it rates 06-09's.
+    assert row["occurred_at"] == dt.datetime(2026, 6, 10, 9, 0)
+    assert row["reception_biz_date"] == dt.date(2026, 6, 9)
+    assert row["reception_first_message_at"] == dt.datetime(2026, 6, 9, 14, 0)
+    assert row["detail"] == "rating r_d1: 1"
