@@ -136,8 +136,38 @@ def alert_rows() -> dict:
     }
 
 
+def topic_rows() -> dict:
+    """-- topic: account k, 06-15."""
+    shop = "topic"
+    return {
+        "messages": [
+            # r1: "在吗" matches nothing; then 包邮 (价格, topic_seq 6) and 尺码 (topic_seq 5)
+            # in one message: the seed's order wins over the position in the text.
+            msg(shop, "k", "r1", "buyer", "2026-06-15 10:00:00", content="在吗"),
+            msg(shop, "k", "r1", "buyer", "2026-06-15 10:00:05", content="包邮吗？尺码怎么选"),
+            msg(shop, "k", "r1", "agent", "2026-06-15 10:00:30", content="亲，参考尺码表"),
+            # r2: the first matching message decides (退货), not the later 快递.
+            msg(shop, "k", "r2", "buyer", "2026-06-15 11:00:00", content="我要退货"),
+            msg(shop, "k", "r2", "buyer", "2026-06-15 11:00:10", content="快递到哪了"),
+            # r3: nothing matches: other; the agent's 发货 does not count.
+            msg(shop, "k", "r3", "buyer", "2026-06-15 12:00:00", content="好的谢谢"),
+            msg(shop, "k", "r3", "agent", "2026-06-15 12:00:20", content="今天发货"),
+            # r5: 多少钱 (价格), orders and pays: an inquiry converted.
+            msg(shop, "k", "r5", "buyer", "2026-06-15 13:00:00", content="这个多少钱"),
+            msg(shop, "k", "r5", "agent", "2026-06-15 13:00:20"),
+        ],
+        "orders": [
+            order(shop, "t_o1", "r5", "2026-06-15 13:10:00", "2026-06-15 13:11:00", "20.00"),
+        ],
+        "ratings": [
+            rating(shop, "k", "r5", "2026-06-15 14:00:00", "5", "t_r5"),
+            rating(shop, "k", "r3", "2026-06-15 14:00:00", "失望", "t_r3"),
+        ],
+    }
+
+
 def scenario_rows() -> dict:
-    parts = [team_rows(), assess_rows(), target_rows(), alert_rows()]
+    parts = [team_rows(), assess_rows(), target_rows(), alert_rows(), topic_rows()]
     rows: dict = {"agents": [*TEAM_AGENTS]}
     for part in parts:
         for entity, entity_rows in part.items():
@@ -457,3 +487,35 @@ def test_a_disappointed_rating_links_to_the_reception_it_rates(wh):
     assert row["reception_biz_date"] == dt.date(2026, 6, 9)
     assert row["reception_first_message_at"] == dt.datetime(2026, 6, 9, 14, 0)
     assert row["detail"] == "rating r_d1: 1"
+
+
+# Question topics (metrics.md §12) -------------------------------------------------------
+
+
+def test_question_topics_by_first_matching_message_with_seed_order_ties(wh):
+    rows = query(
+        wh,
+        "select * from marts.question_topics_daily where shop_id = 'topic' order by topic",
+    )
+    got = {
+        r["topic"]: (
+            r["topic_name"],
+            r["reception_cnt"],
+            r["buyer_cnt"],
+            r["inquiry_cnt"],
+            r["inq_pay_final_cnt"],
+            r["rating_cnt"],
+            r["satisfied_cnt"],
+        )
+        for r in rows
+    }
+    assert got == {
+        "size": ("尺码", 1, 1, 1, 0, 0, 0),  # r1: 尺码 beats 包邮 by seed order
+        "return_exchange": ("退换货", 1, 1, 1, 0, 0, 0),  # r2: 退货 before 快递
+        "other": ("其他", 1, 1, 1, 0, 1, 0),  # r3, rated 失望
+        "price": ("价格/优惠", 1, 1, 1, 1, 1, 1),  # r5 paid and rated 5
+    }
+    by_topic = {r["topic"]: r for r in rows}
+    assert by_topic["price"]["inq_to_pay_rate_final"] == pytest.approx(1.0)
+    assert by_topic["other"]["good_rate"] == pytest.approx(0.0)
+    assert by_topic["size"]["good_rate"] is None
