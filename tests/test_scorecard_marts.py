@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from kefu.build import BuildWindow, build, run_dbt
+from kefu.topic_terms import frequent_terms, other_topic_messages
 from tests.support import msg, one, order, query, rating, write_raw
 
 # -- team: accounts of three teams; b1 writes to both pre-sales accounts on 06-01.
@@ -519,3 +520,13 @@ def test_question_topics_by_first_matching_message_with_seed_order_ties(wh):
     assert by_topic["price"]["inq_to_pay_rate_final"] == pytest.approx(1.0)
     assert by_topic["other"]["good_rate"] == pytest.approx(0.0)
     assert by_topic["size"]["good_rate"] is None
+
+
+def test_topic_terms_lists_frequent_words_of_other_buyer_messages(wh):
+    # Only r3's buyer message fell into other (messages without text are skipped).
+    assert other_topic_messages(wh) == ["好的谢谢"]
+    assert other_topic_messages(wh, "team") == []
+    # Segmented with jieba; single characters, numbers, punctuation and stopwords left out;
+    # ties by the word (code point order).
+    texts = ["宝宝能用吗", "宝宝三岁能用吗", "好的谢谢", "在吗 123 ！！", "这个适合孕妇吗"]
+    assert frequent_terms(texts, top=3) == [("宝宝", 2), ("能用", 2), ("三岁", 1)]
