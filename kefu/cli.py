@@ -62,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", parents=[common], help="run the data-quality suites")
 
+    terms = sub.add_parser(
+        "topic-terms",
+        parents=[common],
+        help="most frequent words of buyer messages of question topic 'other' (to grow the seed)",
+    )
+    terms.add_argument("--shop", help="one shop_id (default: every shop)")
+    terms.add_argument("--top", type=int, default=30, help="how many words (default 30)")
+
     nightly = sub.add_parser(
         "run-nightly",
         parents=[common, publish],
@@ -199,6 +207,17 @@ def _dispatch_writer(args: argparse.Namespace, db_path: Path) -> int:
     if args.command == "report":
         return _report(db_path, args.publish, args.out, args.period, args.date, args.shop)
 
+    if args.command == "topic-terms":
+        from kefu.topic_terms import format_terms, frequent_terms, other_topic_messages
+
+        try:
+            texts = other_topic_messages(db_path, args.shop)
+        except (FileNotFoundError, duckdb_error()) as exc:
+            print(f"kefu topic-terms: {exc}", file=sys.stderr)
+            return 1
+        print(format_terms(frequent_terms(texts, args.top), len(texts)))
+        return 0
+
     if args.command in ("run-nightly", "demo"):
         from kefu.nightly import run_nightly
         from kefu.publish import resolve_publish_path
@@ -252,6 +271,13 @@ def _report(
     return 0
 
 
+def duckdb_error() -> type[Exception]:
+    """DuckDB's error class (a warehouse not built yet lacks the tables read)."""
+    import duckdb
+
+    return duckdb.Error
+
+
 def _where_results(db_path: Path, published: Path) -> str:
     """Where the marts are and how to look at them."""
     return (
@@ -260,7 +286,10 @@ def _where_results(db_path: Path, published: Path) -> str:
         f"{published.parent / 'parquet'}\n"
         "  schema marts: agent_daily_kpis, shop_daily_kpis, "
         "agent_weekly_kpis, agent_monthly_kpis, fct_rounds, fct_receptions, fct_order_credits, "
-        "platform_service_daily, reception_load_hourly, unpaid_order_followups\n"
+        "platform_service_daily, reception_load_hourly, unpaid_order_followups, "
+        "team_daily_kpis, team_weekly_kpis, team_monthly_kpis, shop_weekly_kpis, "
+        "shop_monthly_kpis, platform_service_assessed, kpi_target_status, service_alerts, "
+        "question_topics_daily\n"
         f"  look: .venv/bin/python -c \"import duckdb; duckdb.connect('{published}', "
         "read_only=True).sql('from marts.shop_daily_kpis').show()\"\n"
         "  BI tools (DBeaver, Metabase, Superset): see README.md, 'Pointing a BI tool at it'"

@@ -33,6 +33,7 @@
     'round_cnt', 'replied_3min_round_cnt', 'slow_reception_cnt', 'reception_duration_s',
     'inquiry_buyer_cnt', 'inq_order_cnt', 'inq_pay_next_day_cnt', 'inq_pay_final_cnt',
     'cs_sales_amt', 'cs_sales_qty', 'cs_sales_buyer_cnt', 'cs_order_cnt', 'assist_buyer_cnt',
+    'refund_amt',
     'rating_cnt', 'satisfied_cnt', 'neutral_cnt', 'disappointed_cnt',
     ] -%}
 with

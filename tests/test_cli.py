@@ -21,6 +21,15 @@ DEMO_MARTS = [
     "platform_service_daily",
     "reception_load_hourly",
     "unpaid_order_followups",
+    "team_daily_kpis",
+    "team_weekly_kpis",
+    "team_monthly_kpis",
+    "shop_weekly_kpis",
+    "shop_monthly_kpis",
+    "platform_service_assessed",
+    "kpi_target_status",
+    "service_alerts",
+    "question_topics_daily",
 ]
 
 
@@ -37,12 +46,33 @@ def test_demo_writes_loads_builds_checks_and_says_where_the_results_are(tmp_path
             for mart in DEMO_MARTS
         }
         published = con.execute("select count(*) from marts.publication").fetchall()[0][0]
+        alert_types = {
+            row[0]
+            for row in con.execute(
+                "select distinct alert_type from marts.service_alerts"
+            ).fetchall()
+        }
+        topics = {
+            row[0]
+            for row in con.execute(
+                "select distinct topic from marts.question_topics_daily"
+            ).fetchall()
+        }
         paid_vs_parts = con.execute(
             "select count(*) from marts.shop_daily_kpis "
             "where cs_sales_amt + silent_sales_amt <> paid_sales_amt"
         ).fetchall()[0][0]
     assert all(count > 0 for count in counts.values()), counts
     assert published == 1
+    # The demo exercises every alert type and most question topics.
+    assert alert_types == {
+        "disappointed_rating",
+        "slow_reception",
+        "unreplied_buyer",
+        "late_reply",
+        "below_target",
+    }
+    assert {"size", "shipping", "logistics", "price", "quality", "other"} <= topics
     assert paid_vs_parts == 0
 
 

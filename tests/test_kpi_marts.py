@@ -255,6 +255,15 @@ ALL_MARTS = [
     "platform_service_daily",
     "reception_load_hourly",
     "unpaid_order_followups",
+    "team_daily_kpis",
+    "team_weekly_kpis",
+    "team_monthly_kpis",
+    "shop_weekly_kpis",
+    "shop_monthly_kpis",
+    "platform_service_assessed",
+    "kpi_target_status",
+    "service_alerts",
+    "question_topics_daily",
 ]
 
 

@@ -1,5 +1,6 @@
 -- One row per (shop_id, agent_id, biz_date = payment local date) with a
--- credited paid order: the account's 客服销售 figures (metrics.md §5.4).
+-- credited paid order: the account's 客服销售 figures (metrics.md §5.4) and the
+-- refunds of those orders (§13, reported apart, never deducted).
 with
 
 int_orders_credited as (
@@ -19,7 +20,8 @@ summed as (
         {{ kefu_money_sum('amount') }} as cs_sales_amt,
         cast(sum(quantity) as bigint) as cs_sales_qty,
         count(distinct buyer_id) as cs_sales_buyer_cnt,
-        count(*) as cs_order_cnt
+        count(*) as cs_order_cnt,
+        {{ kefu_money_sum('refund_amount') }} as refund_amt
     from credited_paid_orders
     group by shop_id, credited_agent_id, paid_date
 ),
@@ -32,6 +34,7 @@ averaged as (
         cs_sales_qty,
         cs_sales_buyer_cnt,
         cs_order_cnt,
+        refund_amt,
         {{ kefu_money_ratio('cs_sales_amt', 'cs_sales_buyer_cnt') }} as cs_aov,
         {{ kefu_money_ratio('cs_sales_qty', 'cs_sales_buyer_cnt') }} as cs_items_per_buyer,
         biz_date

@@ -13,6 +13,7 @@ paid_orders as (
         buyer_id,
         amount,
         quantity,
+        refund_amount,
         credited_agent_id is not null as is_credited,
         is_silent,
         paid_date
@@ -33,7 +34,8 @@ summed as (
         count(*) filter (where is_credited) as cs_order_cnt,
         {{ kefu_money_sum('amount', 'is_silent') }} as silent_sales_amt,
         count(distinct buyer_id) filter (where is_silent) as silent_buyer_cnt,
-        count(*) filter (where is_silent) as silent_order_cnt
+        count(*) filter (where is_silent) as silent_order_cnt,
+        {{ kefu_money_sum('refund_amount') }} as refund_amt
     from paid_orders
     group by shop_id, paid_date
 ),
@@ -53,6 +55,7 @@ with_shares as (
         silent_sales_amt,
         silent_buyer_cnt,
         silent_order_cnt,
+        refund_amt,
         {{ kefu_money_ratio('silent_sales_amt', 'silent_buyer_cnt') }} as silent_aov,
         biz_date
     from summed

@@ -99,6 +99,7 @@ joined as (
         coalesce(int_agent_days_sold.cs_sales_qty, 0) as cs_sales_qty,
         coalesce(int_agent_days_sold.cs_sales_buyer_cnt, 0) as cs_sales_buyer_cnt,
         coalesce(int_agent_days_sold.cs_order_cnt, 0) as cs_order_cnt,
+        coalesce(int_agent_days_sold.refund_amt, 0) as refund_amt,
         coalesce(int_agent_days_assisted.assist_buyer_cnt, 0) as assist_buyer_cnt,
         coalesce(int_agent_days_rated.rating_cnt, 0) as rating_cnt,
         coalesce(int_agent_days_rated.satisfied_cnt, 0) as satisfied_cnt,

@@ -69,6 +69,7 @@ joined as (
         coalesce(int_shop_days_sold.cs_sales_buyer_cnt, 0) as cs_sales_buyer_cnt,
         coalesce(int_shop_days_sold.silent_sales_amt, 0) as silent_sales_amt,
         coalesce(int_shop_days_sold.silent_buyer_cnt, 0) as silent_buyer_cnt,
+        coalesce(int_shop_days_sold.refund_amt, 0) as refund_amt,
         {{ kefu_maturity_flags('windowed.biz_date', 'int_shops_completed.final_pay_days') }},
         windowed.biz_date
     from windowed

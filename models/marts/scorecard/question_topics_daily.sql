@@ -1,0 +1,163 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ kefu_delete_window('biz_date') }}",
+    )
+}}
+-- One row per (shop_id, biz_date, topic) of buyer questions (买家咨询聚类,
+-- contract §4, metrics.md §12). A received reception's topic is the topic of
+-- the first of its buyer messages, in (sent_at, message_id) order, whose
+-- content contains a keyword of seed question_topics (case-insensitive
+-- substring; the smallest topic_seq wins within a message); `other` when none
+-- does. Conversion counts the reception's inquiry and its final payment
+-- (metrics.md §4, whoever earned it); ratings given on the reception's day by
+-- its buyer to its account count for its topic. Only labels and counts leave
+-- the raw layer.
+with
+
+stg_exports__messages as (
+    select * from {{ ref('stg_exports__messages') }}
+    where sender_role = 'buyer' and {{ kefu_in_window('biz_date') }}
+),
+
+int_receptions_filtered as (
+    select * from {{ ref('int_receptions_filtered') }}
+    where not is_filtered and {{ kefu_in_window('biz_date') }}
+),
+
+int_receptions_inquired as (
+    select * from {{ ref('int_receptions_inquired') }}
+    where {{ kefu_in_window('biz_date') }}
+),
+
+stg_exports__ratings as (
+    select * from {{ ref('stg_exports__ratings') }}
+    where rating_level is not null and {{ kefu_in_window('rated_date') }}
+),
+
+question_topics as (
+    select * from {{ ref('question_topics') }}
+    where keyword is not null and keyword <> ''
+),
+
+int_shops_completed as (
+    select * from {{ ref('int_shops_completed') }}
+),
+
+topic_names as (
+    select distinct
+        topic,
+        topic_name
+    from question_topics
+),
+
+keyword_hits as (
+    select
+        stg_exports__messages.shop_id,
+        stg_exports__messages.agent_id,
+        stg_exports__messages.buyer_id,
+        stg_exports__messages.message_id,
+        question_topics.topic_seq,
+        question_topics.topic,
+        stg_exports__messages.biz_date,
+        stg_exports__messages.sent_at
+    from stg_exports__messages
+    inner join question_topics
+        on contains(lower(stg_exports__messages.content), lower(question_topics.keyword))
+),
+
+reception_topics as (
+    select
+        shop_id,
+        agent_id,
+        buyer_id,
+        topic,
+        biz_date
+    from keyword_hits
+    qualify row_number() over (
+            partition by shop_id, agent_id, buyer_id, biz_date
+            order by {{ kefu_message_order() }}, topic_seq
+        ) = 1
+),
+
+reception_ratings as (
+    select
+        shop_id,
+        agent_id,
+        buyer_id,
+        count(*) as rating_cnt,
+        count(*) filter (where rating_level = 'satisfied') as satisfied_cnt,
+        rated_date as biz_date
+    from stg_exports__ratings
+    group by shop_id, agent_id, buyer_id, rated_date
+),
+
+topical_receptions as (
+    select
+        int_receptions_filtered.shop_id,
+        int_receptions_filtered.buyer_id,
+        coalesce(reception_topics.topic, 'other') as topic,
+        coalesce(int_receptions_inquired.is_inquiry, false) as is_inquiry,
+        coalesce(int_receptions_inquired.is_inquiry and int_receptions_inquired.is_paid_final, false)
+            as is_paid_final,
+        coalesce(reception_ratings.rating_cnt, 0) as rating_cnt,
+        coalesce(reception_ratings.satisfied_cnt, 0) as satisfied_cnt,
+        int_receptions_filtered.biz_date
+    from int_receptions_filtered
+    left join reception_topics
+        on int_receptions_filtered.shop_id = reception_topics.shop_id
+            and int_receptions_filtered.agent_id = reception_topics.agent_id
+            and int_receptions_filtered.buyer_id = reception_topics.buyer_id
+            and int_receptions_filtered.biz_date = reception_topics.biz_date
+    left join int_receptions_inquired
+        on int_receptions_filtered.shop_id = int_receptions_inquired.shop_id
+            and int_receptions_filtered.agent_id = int_receptions_inquired.agent_id
+            and int_receptions_filtered.buyer_id = int_receptions_inquired.buyer_id
+            and int_receptions_filtered.biz_date = int_receptions_inquired.biz_date
+    left join reception_ratings
+        on int_receptions_filtered.shop_id = reception_ratings.shop_id
+            and int_receptions_filtered.agent_id = reception_ratings.agent_id
+            and int_receptions_filtered.buyer_id = reception_ratings.buyer_id
+            and int_receptions_filtered.biz_date = reception_ratings.biz_date
+),
+
+counted as (
+    select
+        topical_receptions.shop_id,
+        topical_receptions.topic,
+        count(*) as reception_cnt,
+        count(distinct topical_receptions.buyer_id) as buyer_cnt,
+        count(*) filter (where topical_receptions.is_inquiry) as inquiry_cnt,
+        count(*) filter (where topical_receptions.is_paid_final) as inq_pay_final_cnt,
+        {{ kefu_count_sum('topical_receptions.rating_cnt') }} as rating_cnt,
+        {{ kefu_count_sum('topical_receptions.satisfied_cnt') }} as satisfied_cnt,
+        topical_receptions.biz_date
+    from topical_receptions
+    group by topical_receptions.shop_id, topical_receptions.topic, topical_receptions.biz_date
+),
+
+rated as (
+    select
+        counted.shop_id,
+        counted.topic,
+        coalesce(topic_names.topic_name, '其他') as topic_name,
+        counted.reception_cnt,
+        counted.buyer_cnt,
+        counted.inquiry_cnt,
+        counted.inq_pay_final_cnt,
+        {{ kefu_ratio('counted.inq_pay_final_cnt', 'counted.inquiry_cnt') }} as inq_to_pay_rate_final,
+        counted.rating_cnt,
+        counted.satisfied_cnt,
+        {{ kefu_ratio('counted.satisfied_cnt', 'counted.rating_cnt') }} as good_rate,
+        counted.biz_date + cast(int_shops_completed.final_pay_days as integer)
+        <= {{ kefu_as_of_date() }} as is_final,
+        counted.biz_date
+    from counted
+    inner join int_shops_completed
+        on counted.shop_id = int_shops_completed.shop_id
+    left join topic_names
+        on counted.topic = topic_names.topic
+)
+
+select * from rated

@@ -1,0 +1,11 @@
+-- One row per (shop_id, team, month_start): team_daily_kpis rolled up by
+-- calendar month from summed numerators and denominators (metrics.md §8, §9).
+{{
+    kefu_period_rollup(
+        'team_daily_kpis',
+        ['shop_id', 'team'],
+        'month_start',
+        "cast(date_trunc('month', biz_date) as date)",
+        'team'
+    )
+}}
