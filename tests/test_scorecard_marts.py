@@ -112,11 +112,16 @@ def alert_rows() -> dict:
     return {
         "messages": [
             # d1 on 06-09 (replied after 10 s), rates 失望 on 06-10 09:00, then writes
-            # again at 10:00 (replied after 5 s): the rating rates the 06-09 reception.
+            # again at 10:00 (replied after 5 s): the rating links to the latest reception
+            # of its day, the 06-10 one (contract §4: that day, else the day before).
             msg(shop, "al", "d1", "buyer", "2026-06-09 14:00:00"),
             msg(shop, "al", "d1", "agent", "2026-06-09 14:00:10"),
             msg(shop, "al", "d1", "buyer", "2026-06-10 10:00:00"),
             msg(shop, "al", "d1", "agent", "2026-06-10 10:00:05"),
+            # d2 on 06-09 only (replied after 10 s), rates 2 (失望) on 06-10 09:30: no
+            # reception that day, so the rating links to the 06-09 reception.
+            msg(shop, "al", "d2", "buyer", "2026-06-09 16:00:00"),
+            msg(shop, "al", "d2", "agent", "2026-06-09 16:00:10"),
             # l1: a reply after 31 minutes (1,860 s > max_wait_s 1,800): late.
             msg(shop, "al", "l1", "buyer", "2026-06-10 11:00:00"),
             msg(shop, "al", "l1", "agent", "2026-06-10 11:31:00"),
@@ -133,7 +138,10 @@ def alert_rows() -> dict:
             # u1: never replied.
             msg(shop, "al", "u1", "buyer", "2026-06-10 15:00:00"),
         ],
-        "ratings": [rating(shop, "al", "d1", "2026-06-10 09:00:00", "1", "r_d1")],
+        "ratings": [
+            rating(shop, "al", "d1", "2026-06-10 09:00:00", "1", "r_d1"),
+            rating(shop, "al", "d2", "2026-06-10 09:30:00", "2", "r_d2"),
+        ],
     }
 
 
@@ -461,33 +469,40 @@ def test_every_alert_type(wh):
     got = [(r["alert_type"], r["buyer_id"], r["figure"], r["threshold"]) for r in rows]
     assert got == [
         # 06-10: avg_first_response (5 + 1800 + 150) / 3, avg_response (5 + 1800 + 450) / 5,
-        # good_rate 0 / 1 all miss their targets; reply_rate 4 / 5 = 0.8 meets 0.80.
+        # good_rate 0 / 2 all miss their targets; reply_rate 4 / 5 = 0.8 meets 0.80.
         ("below_target", None, pytest.approx(1955 / 3), pytest.approx(20.0)),
         ("below_target", None, pytest.approx(451.0), pytest.approx(60.0)),
         ("below_target", None, pytest.approx(0.0), pytest.approx(0.8)),
         ("disappointed_rating", "d1", pytest.approx(1.0), None),
+        ("disappointed_rating", "d2", pytest.approx(2.0), None),
         # 31 minutes; l2's wait of exactly 30 minutes is not late.
         ("late_reply", "l1", pytest.approx(1860.0), pytest.approx(1800.0)),
         ("slow_reception", "s1", pytest.approx(3.0), pytest.approx(3.0)),
         ("unreplied_buyer", "u1", None, None),
     ]
     assert {r["biz_date"] for r in rows} == {dt.date(2026, 6, 10)}
-    late = rows[4]
+    late = rows[5]
     assert late["occurred_at"] == dt.datetime(2026, 6, 10, 11, 0)
     assert late["detail"] == "round 1 replied at 11:31:00"
 
 
 def test_a_disappointed_rating_links_to_the_reception_it_rates(wh):
-    row = one(
+    rows = query(
         wh,
         "select * from marts.service_alerts where shop_id = 'alert' "
-        "and alert_type = 'disappointed_rating'",
+        "and alert_type = 'disappointed_rating' order by buyer_id",
     )
-    # Rated 06-10 09:00, before d1's 06-10 reception began (10:00): it rates 06-09's.
-    assert row["occurred_at"] == dt.datetime(2026, 6, 10, 9, 0)
-    assert row["reception_biz_date"] == dt.date(2026, 6, 9)
-    assert row["reception_first_message_at"] == dt.datetime(2026, 6, 9, 14, 0)
-    assert row["detail"] == "rating r_d1: 1"
+    same_day, day_before = rows
+    # d1 has receptions on 06-09 and 06-10: the latest of the rating day counts.
+    assert same_day["occurred_at"] == dt.datetime(2026, 6, 10, 9, 0)
+    assert same_day["reception_biz_date"] == dt.date(2026, 6, 10)
+    assert same_day["reception_first_message_at"] == dt.datetime(2026, 6, 10, 10, 0)
+    assert same_day["detail"] == "rating r_d1: 1"
+    # d2 wrote on 06-09 only: the previous day's reception.
+    assert day_before["occurred_at"] == dt.datetime(2026, 6, 10, 9, 30)
+    assert day_before["reception_biz_date"] == dt.date(2026, 6, 9)
+    assert day_before["reception_first_message_at"] == dt.datetime(2026, 6, 9, 16, 0)
+    assert day_before["detail"] == "rating r_d2: 2"
 
 
 # Question topics (metrics.md §12) -------------------------------------------------------

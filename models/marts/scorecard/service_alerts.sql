@@ -11,8 +11,8 @@
 -- below a target. Reception alerts carry the reception they concern
 -- (reception_biz_date, reception_first_message_at) so that the lead can open
 -- the conversation in the raw layer; a disappointed rating links to the
--- latest reception of the same shop, agent and buyer that began at or before
--- the rating, on the rating day or the day before. detail never holds
+-- latest reception of the same shop, agent and buyer on the rating day or, when
+-- there is none that day, the day before (contract §4). detail never holds
 -- message text.
 with
 
@@ -53,21 +53,22 @@ rated_receptions as (
         stg_exports__ratings.rating_id,
         stg_exports__ratings.score,
         stg_exports__ratings.rated_date,
-        case
-            when int_receptions_filtered.biz_date >= stg_exports__ratings.rated_date - 1
-                then int_receptions_filtered.biz_date
-        end as reception_biz_date,
+        int_receptions_filtered.biz_date as reception_biz_date,
         stg_exports__ratings.rated_at,
-        case
-            when int_receptions_filtered.biz_date >= stg_exports__ratings.rated_date - 1
-                then int_receptions_filtered.first_message_at
-        end as reception_first_message_at
+        int_receptions_filtered.first_message_at as reception_first_message_at
     from stg_exports__ratings
-    asof left join int_receptions_filtered
+    left join int_receptions_filtered
         on stg_exports__ratings.shop_id = int_receptions_filtered.shop_id
             and stg_exports__ratings.agent_id = int_receptions_filtered.agent_id
             and stg_exports__ratings.buyer_id = int_receptions_filtered.buyer_id
-            and stg_exports__ratings.rated_at >= int_receptions_filtered.first_message_at
+            and int_receptions_filtered.biz_date
+            between stg_exports__ratings.rated_date - 1 and stg_exports__ratings.rated_date
+    qualify row_number() over (
+            partition by stg_exports__ratings.shop_id, stg_exports__ratings.rating_id
+            order by
+                int_receptions_filtered.biz_date desc nulls last,
+                int_receptions_filtered.first_message_at desc nulls last
+        ) = 1
 ),
 
 disappointed_ratings as (
