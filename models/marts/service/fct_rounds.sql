@@ -1,10 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- One row per round (对话轮次) of a received reception: (shop_id, agent_id,
 -- buyer_id, biz_date, round_seq), with its wait and flags (metrics.md §3).
 with
