@@ -1,5 +1,5 @@
 -- A shop counts each buyer once per day, so its buyer counts never exceed the
--- sum over its accounts (contract §3, shop_daily_kpis).
+-- sum over its accounts (docs/metrics.md §9, shop_daily_kpis).
 with
 
 shop_daily_kpis as (

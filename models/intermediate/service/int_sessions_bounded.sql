@@ -3,7 +3,7 @@
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per session (会话) of a received reception: (shop_id, agent_id,
 -- buyer_id, biz_date, session_seq), open from its first to its last message
--- (metrics.md §2.5). A lone message is a session of duration 0.
+-- (docs/metrics.md §2.5). A lone message is a session of duration 0.
 -- Table, not view: the reception figures and the hourly load both read it, and
 -- it aggregates every message of received receptions.
 with

@@ -4,7 +4,7 @@
 -- A table: several models read it, and as a view each of them recomputed it (10M messages).
 -- One row per non-system message, keyed to its reception day
 -- (shop_id, agent_id, buyer_id, biz_date), with its role flags and whether the
--- buyer is filtered (metrics.md §1, §2.2). System messages are ignored everywhere.
+-- buyer is filtered (docs/metrics.md §1, §2.2). System messages are ignored everywhere.
 with
 
 stg_exports__messages as (

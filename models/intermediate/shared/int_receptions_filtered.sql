@@ -3,7 +3,7 @@
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- A table: several models read it, and as a view each of them recomputed it (10M messages).
 -- One row per reception (接待): (shop_id, agent_id, buyer_id, biz_date) with at
--- least one buyer message (metrics.md §2.1), and whether it is filtered (§2.2).
+-- least one buyer message (docs/metrics.md §2.1), and whether it is filtered (§2.2).
 with
 
 int_messages_classified as (
