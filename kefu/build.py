@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kefu import progress
 from kefu.paths import PROJECT_DIR
 from kefu.schema import ensure_raw_schema
 
@@ -69,7 +70,7 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
 
     ensure_raw_schema(db_path)
     with temporary_environment(dbt_env(db_path)):
-        result = dbtRunner().invoke(
+        result = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(
             [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
         )
     if not result.success:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from kefu import progress
 from kefu.loading.entities import ENTITIES, Entity
 from kefu.loading.landing import LandingFile, scan_landing
 from kefu.loading.readers import (
@@ -56,8 +57,10 @@ def load_landing(db_path: Path, landing_dir: Path) -> LoadReport:
             return report
         scan = scan_landing(landing_dir)
         with tempfile.TemporaryDirectory(prefix="kefu-load-") as workdir:
-            for landing_file in scan.files:
+            for index, landing_file in enumerate(scan.files, start=1):
                 report.files.append(load_file(con, landing_file, report.load_run_id, Path(workdir)))
+                rows = report.totals()["rows_loaded"]
+                progress.file_loaded(index, len(scan.files), landing_file.relative, rows)
         report.files += [FileResult(path, None, Outcome.IGNORED) for path in scan.ignored]
     return report
 
