@@ -139,6 +139,8 @@ def _configure_dbt(level: int) -> None:
     the console only with --verbose, and in colour only on a terminal; never colour codes
     in its file."""
     os.environ["DBT_LOG_LEVEL"] = "info" if level >= VERBOSE else "none"
+    # Else the file log follows DBT_LOG_LEVEL ("none" would switch it off).
+    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "debug")
     os.environ["DBT_USE_COLORS"] = "true" if sys.stdout.isatty() else "false"
     os.environ["DBT_USE_COLORS_FILE"] = "false"
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
