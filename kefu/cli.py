@@ -295,7 +295,9 @@ def _build(db_path: Path, args: argparse.Namespace, ui: Progress) -> int:
     from kefu.build import BuildError, BuildWindow, build
 
     _require_warehouse(db_path)
-    with warehouse.connect(db_path, read_only=True) as con:
+    # Read-write like dbt-duckdb's connection, which an earlier build of this process may
+    # keep open (DuckDB refuses a second one with another configuration).
+    with warehouse.connect(db_path) as con:
         if warehouse.data_last_day(con) is None:
             raise Failure(f"no messages or orders in {db_path}: nothing to build (run kefu load)")
     try:

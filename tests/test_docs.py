@@ -139,3 +139,25 @@ def test_section_references_resolve_to_headings():
             if ref not in headings[name]:
                 unresolved.append(f"{path.name}: {name} {ref}")
     assert unresolved == []
+
+
+def test_every_metric_names_a_model_and_a_test_that_exist():
+    text = (DOCS / "metrics.md").read_text(encoding="utf-8")
+    models = {path.stem for path in PROJECT_DIR.glob("models/**/*.sql")}
+    entries = re.findall(
+        r"\{% docs (\w+) %\}(.*?)\{% enddocs %\}", text[text.index("## §10") :], re.S
+    )
+    assert len(entries) > 50
+    missing = []
+    for name, body in entries:
+        computed = re.search(r"Computed in (.*?); proved by `([^`]+)::(\w+)`", body, re.S)
+        assert computed, name
+        named_models = re.findall(
+            r"`?\b(int_\w+|fct_\w+|\w+_kpis|\w+_daily|\w+_hourly|unpaid_\w+)", computed.group(1)
+        )
+        assert named_models, name
+        missing += [f"{name}: model {m}" for m in named_models if m not in models]
+        test_file = PROJECT_DIR / computed.group(2)
+        if f"def {computed.group(3)}(" not in test_file.read_text(encoding="utf-8"):
+            missing.append(f"{name}: test {computed.group(2)}::{computed.group(3)}")
+    assert missing == []
