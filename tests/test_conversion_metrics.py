@@ -999,22 +999,6 @@ def test_unpaid_order_followups_as_of_the_as_of_date(warehouses):
     assert later == []
 
 
-def test_an_order_past_the_payment_window_is_not_followed_up(warehouses):
-    # versions/o1 is unpaid in the first load, but created 03-12 10:30: as of 03-20
-    # it has waited 8 days 13.5 h = 205.5 h, past the 72 h window; in the second
-    # load it is paid. Listed in neither build.
-    for build_name in ("first", "second"):
-        rows = query(
-            warehouses[build_name],
-            "select * from marts.unpaid_order_followups where shop_id = 'versions'",
-        )
-        assert rows == []
-    assert not one(
-        warehouses["first"],
-        "select is_paid from marts.fct_order_credits where shop_id = 'versions'",
-    )["is_paid"]
-
-
 # -- docs/metrics.md §7 satisfaction ----------------------------------------------------------
 
 
