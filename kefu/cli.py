@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from kefu import progress
-from kefu.build import dbt_env
+from kefu.build import dbt_env, temporary_environment
 from kefu.paths import resolve_db_path, resolve_landing_dir
 from kefu.progress import NORMAL, QUIET, VERBOSE, Progress
 
@@ -134,16 +134,18 @@ def _level(args: argparse.Namespace) -> int:
     return VERBOSE if getattr(args, "verbose", False) else NORMAL
 
 
-def _configure_dbt(level: int) -> None:
+def _dbt_settings(level: int) -> dict[str, str]:
     """dbt writes its own log to its log file (next to the warehouse, see kefu.build); on
     the console only with --verbose, and in colour only on a terminal; never colour codes
-    in its file."""
-    os.environ["DBT_LOG_LEVEL"] = "info" if level >= VERBOSE else "none"
-    # Else the file log follows DBT_LOG_LEVEL ("none" would switch it off).
-    os.environ.setdefault("DBT_LOG_LEVEL_FILE", "debug")
-    os.environ["DBT_USE_COLORS"] = "true" if sys.stdout.isatty() else "false"
-    os.environ["DBT_USE_COLORS_FILE"] = "false"
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    in its file. Set for the command's duration only (a Dagster dbt subprocess started
+    later in the same process reads dbt's console output and needs the defaults)."""
+    return {
+        "DBT_LOG_LEVEL": "info" if level >= VERBOSE else "none",
+        # Else the file log follows DBT_LOG_LEVEL ("none" would switch it off).
+        "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE", "debug"),
+        "DBT_USE_COLORS": "true" if sys.stdout.isatty() else "false",
+        "DBT_USE_COLORS_FILE": "false",
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,11 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     level = _level(args)
     ui = Progress(level, log=log.info)
     progress.install(ui)
-    _configure_dbt(level)
     log.info("kefu %s (warehouse %s)", " ".join(sys.argv[1:] if argv is None else argv), db_path)
     log.info("dbt's own log: %s/dbt.log", dbt_env(db_path)["DBT_LOG_PATH"])
     try:
-        return _dispatch(args, db_path, ui)
+        with temporary_environment(_dbt_settings(level)):
+            return _dispatch(args, db_path, ui)
     except KeyboardInterrupt:
         return _fail(args.command, "interrupted", log_path, 130)
     except Failure as exc:

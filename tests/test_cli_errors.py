@@ -126,3 +126,13 @@ def test_help_does_not_cite_the_contract(tmp_path):
     result = kefu("--help", cwd=tmp_path)
     assert result.returncode == 0
     assert "§" not in result.stdout and "contract" not in result.stdout
+
+
+def test_the_command_leaves_the_environment_as_it_found_it(tmp_path):
+    # dbt's console settings hold for the command only: a Dagster dbt subprocess started
+    # later in the same process reads dbt's console output.
+    from kefu.cli import main
+
+    before = dict(os.environ)
+    assert main(["check", "--db", str(tmp_path / "nope.duckdb")]) == 1
+    assert dict(os.environ) == before
