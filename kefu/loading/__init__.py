@@ -1,4 +1,4 @@
-"""The loader behind `kefu load` (contract §1), split by concern.
+"""The loader behind `kefu load` (docs/landing.md §1), split by concern.
 
 - `landing`: which files a load takes, in which order, and which it refuses;
 - `readers`: content hash and encoding, then each format read into a VARCHAR temp table;

@@ -2,7 +2,7 @@
 
 Headers are matched after `normalise_header`: BOM stripped, trimmed, lower-cased, runs of
 spaces and hyphens turned into one underscore ("Message ID" -> "message_id"). The Chinese
-aliases of contract §1 are accepted, plus the ones invented below for the entities where the
+aliases of docs/landing.md §1 are accepted, plus the ones invented below for the entities where the
 contract names none (marked "ours" in docs/decisions-loader.md).
 """
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from kefu import progress
 from kefu.loading.bounds import DEFAULT_RULESET, Bounds, read_bounds, shop_bounds, today_utc
 from kefu.loading.entities import ENTITIES, Entity, Reason
 from kefu.loading.landing import LandingFile, scan_landing
@@ -73,9 +74,11 @@ def load_landing(db_path: Path, landing_dir: Path, load_day: dt.date | None = No
             return report
         scan = scan_landing(landing_dir)
         with tempfile.TemporaryDirectory(prefix="kefu-load-") as workdir:
-            for landing_file in scan.files:
+            for index, landing_file in enumerate(scan.files, start=1):
                 context = LoadContext(report.load_run_id, Path(workdir), load_day, bounds)
                 report.files.append(load_file(con, landing_file, context))
+                rows = report.totals()["rows_loaded"]
+                progress.file_loaded(index, len(scan.files), landing_file.relative, rows)
         report.files += [FileResult(path, None, Outcome.IGNORED) for path in scan.ignored]
         report.files += [
             FileResult(note.split(": ", 1)[0], None, Outcome.NOTED, message=note.split(": ", 1)[1])
