@@ -201,7 +201,7 @@ def test_fct_receptions_carries_the_inquiry_flags(warehouse):
     )
     # Both receptions of x are followed by order o1 (created 09:10, within [t0, end of D+1)):
     # inquiries, not after-sale. o1 is credited to two:a (the only serving reply), so
-    # two:b's inquiry is assisted (metrics.md §4.7).
+    # two:b's inquiry is assisted (docs/metrics.md §4.7).
     assert [
         (r["agent_id"], r["is_inquiry"], r["is_after_sale"], r["is_assisted"]) for r in rows
     ] == [
@@ -293,7 +293,7 @@ def test_building_twice_and_day_by_day_give_the_same_marts(warehouse, tmp_path):
 
 
 def test_every_published_column_has_an_entry_in_docs_metrics(warehouse):
-    # docs/metrics.md §10: a doc block (figures) or a table row (keys, dates, flags)
+    # docs/metrics.md §15: a doc block (figures) or a table row (keys, dates, flags)
     # for every column of every mart the dbt project builds.
     from kefu.warehouse import mart_names
     from tests.test_docs import documented_columns

@@ -3,7 +3,7 @@
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per reception (接待) (shop_id, agent_id, buyer_id, biz_date), filtered
 -- ones included: their figures are NULL, only is_filtered and first_message_at
--- are set (docs/metrics.md §9). Figures of received receptions come from their rounds
+-- are set (docs/metrics.md §14). Figures of received receptions come from their rounds
 -- (docs/metrics.md §3) and sessions (§2.5).
 -- Table, not view: the agent-day and shop-day figures and fct_receptions read it.
 with
