@@ -1,4 +1,4 @@
-{#- Rules of the scorecard marts (docs/metrics.md §14, docs/metrics.md §9–§13) used by
+{#- Rules of the scorecard marts (docs/metrics.md §14, §9–§13) used by
     more than one model. -#}
 
 {#- An account's team (docs/metrics.md §9): the team of agents/, `other` for an
@@ -132,8 +132,8 @@ select * from derived
 {%- endmacro %}
 
 {#- How many days after a rebuilt day a rolling assessment still reads it:
-    the longest assessment period of the presets seed, minus one (metrics.md
-    §10). A SQL expression, evaluated when the build runs. -#}
+    the longest assessment period of the presets seed, minus one
+    (docs/metrics.md §10). A SQL expression, evaluated when the build runs. -#}
 {% macro kefu_assessment_days_after() -%}
     {{ return("(select coalesce(max(assessment_days), 1) - 1 from " ~ ref('platform_presets') ~ ")") }}
 {%- endmacro %}

@@ -6,7 +6,7 @@
     )
 }}
 -- One row per (shop_id, biz_date, topic) of buyer questions (买家咨询聚类,
--- docs/metrics.md §14, docs/metrics.md §12). A received reception's topic is the topic of
+-- docs/metrics.md §14, §12). A received reception's topic is the topic of
 -- the first of its buyer messages, in (sent_at, message_id) order, whose
 -- content contains a keyword of seed question_topics (case-insensitive
 -- substring; the smallest topic_seq wins within a message); `other` when none

@@ -6,7 +6,7 @@
     )
 }}
 -- One row per (shop_id, team, biz_date) with activity: the team scorecard
--- (docs/metrics.md §14, docs/metrics.md §9). team comes from agents/ (pre_sales,
+-- (docs/metrics.md §14, §9). team comes from agents/ (pre_sales,
 -- after_sales, other; an account not listed is other). Buyer counts are
 -- de-duplicated per team and day as shop_daily_kpis does per shop; every other
 -- count and sum is the sum of the team's agent_daily_kpis rows.
