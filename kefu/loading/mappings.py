@@ -41,6 +41,7 @@ _KEYS = {
     "constants",
     "values",
     "time_formats",
+    "derived_ids",
 }
 
 
@@ -58,9 +59,11 @@ class Mapping:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # normalised header ->
     headers: dict[str, str] = field(default_factory=dict)  # normalised header -> as written
     unconfirmed: frozenset[str] = frozenset()  # normalised headers marked unconfirmed
+    specific: frozenset[str] = frozenset()  # normalised headers not from the default mapping
     constants: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> word -> value
     time_formats: tuple[str, ...] = ()
+    derived_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id <- columns
     files: tuple[str, ...] = ()
     folders: tuple[str, ...] = ()
     extends: str | None = None
@@ -139,9 +142,11 @@ class MappingSet:
             columns={**base.columns, **mapping.columns},
             headers={**base.headers, **mapping.headers},
             unconfirmed=base.unconfirmed | mapping.unconfirmed,
+            specific=base.specific | frozenset(mapping.columns),
             constants={**base.constants, **mapping.constants},
             values=values,
             time_formats=(*mapping.time_formats, *base.time_formats),
+            derived_ids={**base.derived_ids, **mapping.derived_ids},
             files=mapping.files or (() if base.is_default else base.files),
             folders=mapping.folders or (() if base.is_default else base.folders),
         )
@@ -218,6 +223,7 @@ def parse_mapping(data: object, origin: str, is_user: bool) -> Mapping:
         constants=_constants(data.get("constants") or {}, entity, origin),
         values=_values(data.get("values") or {}, entity, origin),
         time_formats=tuple(_texts(data.get("time_formats"), origin, "time_formats")),
+        derived_ids=_derived_ids(data.get("derived_ids") or {}, entity, origin),
         files=tuple(_texts(data.get("files"), origin, "files")),
         folders=tuple(_texts(data.get("folders"), origin, "folders")),
         extends=_text(data["extends"], origin, "extends") if data.get("extends") else None,
@@ -301,4 +307,22 @@ def _values(raw: object, entity: Entity, origin: str) -> dict[str, dict[str, str
             str(word).strip(): _text(value, origin, f"values: {column}: {word}")
             for word, value in words.items()
         }
+    return found
+
+
+def _derived_ids(raw: object, entity: Entity, origin: str) -> dict[str, tuple[str, ...]]:
+    """`derived_ids: {message_id: [shop_id, buyer_id, sent_at, content]}`: an export without
+    an id column gets one made of those columns' values (the same row gives the same id in
+    every export, so re-exported rows are still duplicates)."""
+    if not isinstance(raw, dict):
+        raise MappingError(f"{origin}: `derived_ids` must be `column: [columns]` lines")
+    found: dict[str, tuple[str, ...]] = {}
+    for column, sources in raw.items():
+        name = _check_column(entity, str(column), origin, "derived_ids")
+        names = _texts(sources, origin, f"derived_ids: {column}")
+        if not names or name in names:
+            raise MappingError(
+                f"{origin}: derived_ids: {column}: list the other columns it is made of"
+            )
+        found[name] = tuple(_check_column(entity, n, origin, "derived_ids") for n in names)
     return found

@@ -119,7 +119,8 @@ def header_matches(
     entity: Entity, headers: list[str], mapping: Mapping
 ) -> tuple[dict[str, int], list[int]]:
     """Canonical column -> index in `headers`, and the indexes of the headers that name no
-    column; FileRejected when two headers name the same column."""
+    column; FileRejected when two headers name the same column (unless one of them is named
+    by the file's own mapping and the other only by the built-in aliases: the first wins)."""
     lookup = mapping.lookup()
     found: dict[str, int] = {}
     unmatched: list[int] = []
@@ -133,19 +134,24 @@ def header_matches(
                 continue  # the constant wins
             if canonical in found:
                 first = headers[found[canonical]]
-                raise FileRejected(
-                    f"ambiguous header: {first!r} and {header!r} both name column {canonical}"
-                )
+                first_specific = normalise_header(first) in mapping.specific
+                if first_specific == (normalise_header(header) in mapping.specific):
+                    raise FileRejected(
+                        f"ambiguous header: {first!r} and {header!r} both name column {canonical}"
+                    )
+                if first_specific:
+                    continue  # the file's own mapping beats a built-in alias
             found[canonical] = index
     return found, unmatched
 
 
 def missing_columns(entity: Entity, found: dict[str, int], mapping: Mapping) -> list[str]:
     """The required columns neither in the file nor a constant of the mapping."""
+    given = set(mapping.constants) | set(mapping.derived_ids)
     return [
         column.name
         for column in entity.required
-        if column.name not in found and column.name not in mapping.constants
+        if column.name not in found and column.name not in given
     ]
 
 
@@ -233,6 +239,11 @@ def clean_sql(plan: CleanPlan) -> str:
 
 
 def _raw_value(plan: CleanPlan, column: Column) -> str:
+    sources = plan.mapping.derived_ids.get(column.name)
+    if sources is not None and column.name not in plan.columns:
+        by_name = {c.name: c for c in plan.entity.columns}
+        parts = ", ".join(f"coalesce({_raw_value(plan, by_name[name])}, '')" for name in sources)
+        return f"'h' || left(md5(concat_ws(chr(31), {parts})), 20)"
     constant = plan.mapping.constants.get(column.name)
     if constant is not None:
         return f"cast({sql_literal(constant)} as varchar)"
