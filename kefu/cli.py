@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("load", parents=[common], help="ingest new export files")
     load.add_argument("--landing", help="landing zone (default data/landing)")
+    load.add_argument("--mappings", help="a folder of your own column mappings (*.yaml)")
 
     build = sub.add_parser("build", parents=[common], help="build the dbt models")
     build.add_argument("--start", type=_date, help="first biz_date to rebuild")
@@ -76,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("mart", help="mart name, e.g. agent_daily_kpis")
     export.add_argument("--out", required=True, help="output file (.csv or .xlsx)")
 
+    inspect = sub.add_parser(
+        "inspect", help="show what a load would make of one export file (writes nothing)"
+    )
+    inspect.add_argument("file", help="an export file (csv, xlsx, parquet, jsonl)")
+    inspect.add_argument("--entity", help="messages, orders, ... (default: from its folder)")
+    inspect.add_argument("--mappings", help="a folder of your own column mappings (*.yaml)")
+    inspect.add_argument("--rows", type=int, default=5, help="how many rows to show")
+
     bench = sub.add_parser(
         "bench", help="measure generate + load + build on N messages against a baseline"
     )
@@ -112,12 +121,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             workdir=Path(args.workdir) if args.workdir else None,
         )
 
+    if args.command == "inspect":
+        return _inspect(args)
+
     db_path = resolve_db_path(args.db)
 
     if args.command == "load":
         from kefu.loader import load_landing
 
-        report = load_landing(db_path, resolve_landing_dir(args.landing))
+        mappings = Path(args.mappings).expanduser() if args.mappings else None
+        report = load_landing(db_path, resolve_landing_dir(args.landing), mappings_dir=mappings)
         print(report.summary())
         if report.rejected:
             print(f"kefu load: {report.reason()}", file=sys.stderr)
@@ -211,6 +224,24 @@ def _report(
     print(f"reports (from {source}):")
     for w in written:
         print(f"  {w.html}\n  {w.xlsx}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    """`kefu inspect FILE`: exit 0 when the file would load, 1 when it would be rejected."""
+    from kefu.loading.inspect import InspectError, inspect_file
+
+    path = Path(args.file).expanduser()
+    try:
+        mappings = Path(args.mappings).expanduser() if args.mappings else None
+        result = inspect_file(path, args.entity, mappings, rows=args.rows)
+    except InspectError as exc:
+        print(f"kefu inspect: {exc}", file=sys.stderr)
+        return 1
+    print(result.text())
+    if result.rejection:
+        print(f"kefu inspect: {path}: a load would reject it: {result.rejection}", file=sys.stderr)
+        return 1
     return 0
 
 
