@@ -4,13 +4,18 @@
 `_errors` (list of {column_name, reason}, one per failing column, NULL for good rows) and
 `_raw_values` (JSON object of the row as read, original header names, NULL for good rows).
 
+Which header fills which column, and the file's constants, value maps, extra time formats
+and derived ids, come from the file's mapping (kefu.loading.mappings, docs/mappings.md).
+
 Cleaning rules, by column kind (kefu.loading.entities.Kind):
 - every value is trimmed and an empty value is NULL (content is kept exactly as read);
+  then the mapping's value map of the column, if any, renames it;
 - a required column with no value: `missing required value`;
 - timestamps: `YYYY-MM-DD HH:MM[:SS[.fff]]` (also `/` as date separator, `T` between date
   and time, one-digit month/day/hour) is the shop's local time, stored as is; the same with
   `Z` or an offset (`+08`, `+0800`, `+08:00`) is converted to the shop's local time, using
-  the shop timezones known at load time (default Asia/Shanghai); anything else:
+  the shop timezones known at load time (default Asia/Shanghai); else one of the
+  mapping's `time_formats` (strptime, local time); anything else:
   `unparseable timestamp` (a date without a time too);
 - amounts: `¥`/`￥` and thousands commas removed, DECIMAL(18, 2) (half-up rounding of more
   decimals); not a number: `non-numeric amount`; below 0: `negative amount`; empty optional
