@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kefu.build_errors import failure_of, failure_summary
 from kefu import progress
+from kefu.build_errors import failure_of, failure_summary
 from kefu.paths import PROJECT_DIR
 from kefu.pseudonyms import PseudonymKeyError
 from kefu.schema import ensure_raw_schema
