@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("load", parents=[common], help="ingest new export files")
     load.add_argument("--landing", help="landing zone (default data/landing)")
+    load.add_argument("--mappings", help="a folder of your own column mappings (*.yaml)")
 
     build = sub.add_parser("build", parents=[common], help="build the dbt models")
     build.add_argument("--start", type=_date, help="first biz_date to rebuild")
@@ -133,6 +134,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("mart", help="mart name, e.g. agent_daily_kpis")
     export.add_argument("--out", required=True, help="output file (.csv or .xlsx)")
+
+    inspect = sub.add_parser(
+        "inspect", help="show what a load would make of one export file (writes nothing)"
+    )
+    inspect.add_argument("file", help="an export file (csv, xlsx, parquet, jsonl)")
+    inspect.add_argument("--entity", help="messages, orders, ... (default: from its folder)")
+    inspect.add_argument("--mappings", help="a folder of your own column mappings (*.yaml)")
+    inspect.add_argument("--rows", type=int, default=5, help="how many rows to show")
 
     bench = sub.add_parser(
         "bench", parents=[output], help="measure generate + load + build on N messages"
@@ -251,6 +260,9 @@ def _dispatch(args: argparse.Namespace, db_path: Path, ui: Progress) -> int:
             workdir=Path(args.workdir) if args.workdir else None,
         )
 
+    if args.command == "inspect":
+        return _inspect(args, ui)
+
     from kefu.lock import LockTimeout, resolve_timeout, warehouse_lock
 
     try:
@@ -267,7 +279,8 @@ def _dispatch(args: argparse.Namespace, db_path: Path, ui: Progress) -> int:
 def _dispatch_writer(args: argparse.Namespace, db_path: Path, ui: Progress) -> int:
     """The commands that read or write the warehouse, run under its lock."""
     if args.command == "load":
-        return _load(db_path, resolve_landing_dir(args.landing), ui)
+        mappings = Path(args.mappings).expanduser() if args.mappings else None
+        return _load(db_path, resolve_landing_dir(args.landing), ui, mappings)
 
     if args.command == "export":
         from kefu.export import ExportError, export_mart
@@ -362,11 +375,11 @@ def _say_load(report, ui: Progress, every_file: int) -> None:  # noqa: ANN001 - 
     ui.say(total, QUIET)
 
 
-def _load(db_path: Path, landing: Path, ui: Progress) -> int:
+def _load(db_path: Path, landing: Path, ui: Progress, mappings: Path | None = None) -> int:
     from kefu.loader import load_landing
 
     _require_landing(landing)
-    report = load_landing(db_path, landing)
+    report = load_landing(db_path, landing, mappings_dir=mappings)
     _say_load(report, ui, every_file=NORMAL)
     failure = _load_failure(report)
     if failure:
@@ -473,6 +486,22 @@ def _report(
     ui.say(f"reports (from {source}):", QUIET)
     for w in written:
         ui.say(f"  {w.html}\n  {w.xlsx}", QUIET)
+    return 0
+
+
+def _inspect(args: argparse.Namespace, ui: Progress) -> int:
+    """`kefu inspect FILE`: exit 0 when the file would load, 1 when it would be rejected."""
+    from kefu.loading.inspect import InspectError, inspect_file
+
+    path = Path(args.file).expanduser()
+    try:
+        mappings = Path(args.mappings).expanduser() if args.mappings else None
+        result = inspect_file(path, args.entity, mappings, rows=args.rows)
+    except InspectError as exc:
+        raise Failure(str(exc)) from exc
+    ui.say(result.text(), QUIET)
+    if result.rejection:
+        raise Failure(f"{path}: a load would reject it: {result.rejection}")
     return 0
 
 

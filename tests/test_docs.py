@@ -59,12 +59,10 @@ def test_conversion_rates_are_called_success_rates():
 
 def test_landing_md_lists_every_column_alias_and_vocabulary_word():
     text = (DOCS / "landing.md").read_text(encoding="utf-8")
-    words = {
-        name
-        for entity in ENTITIES.values()
-        for c in entity.columns
-        for name in (c.name, *c.aliases)
-    }
+    # The contract's column names and every header of the built-in (default) mappings.
+    words = {c.name for entity in ENTITIES.values() for c in entity.columns}
+    for path in (PROJECT_DIR / "kefu" / "mappings").glob("default_*.yaml"):
+        words |= set(yaml.safe_load(path.read_text(encoding="utf-8"))["columns"])
     words |= set(SENDER_ROLES) | set(PLATFORMS) | set(TEAMS)
     assert sorted(word for word in words if f"`{word}`" not in text) == []
 
@@ -85,7 +83,8 @@ def test_no_reference_points_outside_the_repository():
         checked += [
             p
             for p in (PROJECT_DIR / folder).rglob("*")
-            if p.suffix in (".py", ".sql", ".yml", ".md", ".csv")
+            if p.suffix in (".py", ".sql", ".yml", ".yaml", ".md", ".csv")
+            and "samples" not in p.parts  # sample exports, some in GB18030
         ]
     bad = []
     for path in checked:
