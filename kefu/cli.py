@@ -155,10 +155,17 @@ def _parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------- log file and output
 
 
-def _log_dir(db_path: Path) -> Path:
+# Commands that work on an existing warehouse only (a mistyped --db creates nothing).
+NEEDS_WAREHOUSE = frozenset({"build", "check", "export", "topic-terms"})
+# Commands that write nothing next to the warehouse, not even their log.
+WRITES_NOTHING = frozenset({"inspect"})
+
+
+def _log_dir(db_path: Path, command: str | None = None) -> Path:
     """<warehouse folder>/logs when that folder exists, else a kefu folder in the temp dir
-    (a mistyped path must not be created just to hold a log)."""
-    if db_path.parent.is_dir():
+    (a mistyped path must not be created just to hold a log, and `kefu inspect` writes
+    nothing beside the warehouse)."""
+    if db_path.parent.is_dir() and command not in WRITES_NOTHING:
         return db_path.parent / "logs"
     return Path(tempfile.gettempdir()) / "kefu-logs"
 
@@ -202,7 +209,7 @@ def _dbt_settings(level: int) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     db_path = resolve_db_path(getattr(args, "db", None))
-    log_path = _open_log(_log_dir(db_path), args.command)
+    log_path = _open_log(_log_dir(db_path, args.command), args.command)
     level = _level(args)
     ui = Progress(level, log=log.info)
     progress.install(ui)
@@ -263,6 +270,8 @@ def _dispatch(args: argparse.Namespace, db_path: Path, ui: Progress) -> int:
     if args.command == "inspect":
         return _inspect(args, ui)
 
+    if args.command in NEEDS_WAREHOUSE:
+        _require_warehouse(db_path)  # before the lock, whose file would create the folder
     from kefu.lock import LockTimeout, resolve_timeout, warehouse_lock
 
     try:
@@ -483,9 +492,9 @@ def _report(
         ]
     except ReportError as exc:
         raise Failure(str(exc)) from exc
-    ui.say(f"reports (from {source}):", QUIET)
+    ui.say(f"reports (from {source}), each an .html page and an .xlsx workbook:", QUIET)
     for w in written:
-        ui.say(f"  {w.html}\n  {w.xlsx}", QUIET)
+        ui.say(f"  {w.html.with_suffix('')}.{{html,xlsx}}", QUIET)
     return 0
 
 
