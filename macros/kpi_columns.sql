@@ -1,6 +1,6 @@
 {#- Column lists of the KPI marts, shared by the daily marts and the weekly /
     monthly roll-ups so that every rate is derived the same way from summed
-    numerators and denominators (metrics.md §8). -#}
+    numerators and denominators (docs/metrics.md §8). -#}
 
 {#- Rates and averages of the agent KPI marts, from the additive columns of the
     same row. Rates are DOUBLE and NULL on an empty denominator; 客单价 / 客件数
@@ -19,7 +19,7 @@
     {{ kefu_ratio('satisfied_cnt', 'rating_cnt') }} as good_rate
 {%- endmacro %}
 
-{#- Roll agent_daily_kpis up to a period (ISO week or month) per metrics.md §8:
+{#- Roll agent_daily_kpis up to a period (ISO week or month) per docs/metrics.md §8:
     counts and totals summed (counts kept BIGINT and money DECIMAL(18,2), not
     DuckDB's HUGEINT / DECIMAL(38,2) sums, for BI drivers), the peak concurrency is the period's maximum,
     rates derived again from the sums, maturity flags true only when every day

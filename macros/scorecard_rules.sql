@@ -1,7 +1,7 @@
-{#- Rules of the scorecard marts (contract §4, metrics.md §9–§13) used by
+{#- Rules of the scorecard marts (docs/metrics.md §14, §9–§13) used by
     more than one model. -#}
 
-{#- An account's team (metrics.md §9): the team of agents/, `other` for an
+{#- An account's team (docs/metrics.md §9): the team of agents/, `other` for an
     account not listed there. -#}
 {% macro kefu_team(team_column) -%}
     coalesce({{ team_column }}, 'other')
@@ -36,7 +36,7 @@
     {{ kefu_ratio('satisfied_cnt', 'rating_cnt') }} as good_rate
 {%- endmacro %}
 
-{#- Roll a daily mart up to a period (ISO week or month) per metrics.md §8,
+{#- Roll a daily mart up to a period (ISO week or month) per docs/metrics.md §8,
     §9: counts and totals summed (buyer counts become buyer-days), rates
     derived again from the sums (`level` is 'shop' or 'team'), maturity flags true only
     when every day of the period is mature. A full table rebuilt from the
@@ -132,8 +132,8 @@ select * from derived
 {%- endmacro %}
 
 {#- How many days after a rebuilt day a rolling assessment still reads it:
-    the longest assessment period of the presets seed, minus one (metrics.md
-    §10). A SQL expression, evaluated when the build runs. -#}
+    the longest assessment period of the presets seed, minus one
+    (docs/metrics.md §10). A SQL expression, evaluated when the build runs. -#}
 {% macro kefu_assessment_days_after() -%}
     {{ return("(select coalesce(max(assessment_days), 1) - 1 from " ~ ref('platform_presets') ~ ")") }}
 {%- endmacro %}

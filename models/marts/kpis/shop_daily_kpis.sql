@@ -1,13 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- One row per (shop_id, biz_date) with a reception or a paid order. Buyer
 -- counts are de-duplicated per shop and day; message and response figures are
--- summed over the accounts; sales are dated by the payment day (contract §3).
+-- summed over the accounts; sales are dated by the payment day (docs/metrics.md §14).
 with
 
 int_shop_days_serviced as (
