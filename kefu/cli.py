@@ -23,6 +23,14 @@ log = logging.getLogger("kefu")
 class Failure(Exception):
     """An expected failure: its message is the one line the user reads."""
 
+    status = 1
+
+
+class UsageFailure(Failure):
+    """A bad option value found after parsing: exit status 2, as argparse's own errors."""
+
+    status = 2
+
 
 def _date(text: str) -> dt.date:
     try:
@@ -221,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail(args.command, "interrupted", log_path, 130)
     except Failure as exc:
-        return _fail(args.command, str(exc), log_path)
+        return _fail(args.command, str(exc), log_path, exc.status)
     except Exception as exc:  # noqa: BLE001 - every failure ends as one line + a log
         log.error("%s", traceback.format_exc())
         return _fail(args.command, _explain(exc, db_path), log_path)
@@ -270,14 +278,14 @@ def _dispatch(args: argparse.Namespace, db_path: Path, ui: Progress) -> int:
     if args.command == "inspect":
         return _inspect(args, ui)
 
-    if args.command in NEEDS_WAREHOUSE:
-        _require_warehouse(db_path)  # before the lock, whose file would create the folder
     from kefu.lock import LockTimeout, resolve_timeout, warehouse_lock
 
     try:
         timeout = resolve_timeout(args.lock_timeout)
     except ValueError as exc:
-        raise Failure(str(exc)) from exc
+        raise UsageFailure(str(exc)) from exc
+    if args.command in NEEDS_WAREHOUSE:
+        _require_warehouse(db_path)  # before the lock, whose file would create the folder
     try:
         with warehouse_lock(db_path, f"kefu {args.command}", timeout):
             return _dispatch_writer(args, db_path, ui)
