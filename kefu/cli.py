@@ -500,9 +500,9 @@ def _report(
         ]
     except ReportError as exc:
         raise Failure(str(exc)) from exc
-    ui.say(f"reports (from {source}), each an .html page and an .xlsx workbook:", QUIET)
+    ui.say(f"reports (from {source}): page, workbook", QUIET)
     for w in written:
-        ui.say(f"  {w.html.with_suffix('')}.{{html,xlsx}}", QUIET)
+        ui.say(f"  {w.html}  {w.xlsx}", QUIET)
     return 0
 
 
