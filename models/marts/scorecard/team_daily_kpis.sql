@@ -109,7 +109,7 @@ team_conversions as (
         int_receptions_inquired.shop_id,
         {{ kefu_team('stg_exports__agents.team') }} as team,
         int_receptions_inquired.biz_date,
-        {{ kefu_conversion_counts() }}
+        {{ kefu_conversion_counts('buyer') }}
     from int_receptions_inquired
     left join stg_exports__agents
         on int_receptions_inquired.shop_id = stg_exports__agents.shop_id
