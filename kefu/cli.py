@@ -99,9 +99,18 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="output file (.csv or .xlsx)")
 
     bench = sub.add_parser(
-        "bench", help="measure generate + load + build on N messages against a baseline"
+        "bench",
+        help="time full / window builds and a no-op night on a short and a long history "
+        "(or, with --messages, generate + load + build on N messages)",
     )
-    bench.add_argument("--messages", type=int, default=10_000_000)
+    bench.add_argument("--days", type=int, default=120, help="days of the long warehouse")
+    bench.add_argument(
+        "--short-days", type=int, default=30, help="days of the short warehouse (default 30)"
+    )
+    bench.add_argument("--per-day", type=int, default=20_000, help="messages a day")
+    bench.add_argument(
+        "--messages", type=int, help="scale mode: N messages against a baseline of N/10"
+    )
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--workdir", help="scratch folder (default: a temp folder)")
     return parser
@@ -126,13 +135,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
 
     if args.command == "bench":
-        from kefu.bench import run_bench
+        from kefu.bench import run_bench, run_history_bench
 
-        return run_bench(
-            messages=args.messages,
-            seed=args.seed,
-            workdir=Path(args.workdir) if args.workdir else None,
-        )
+        workdir = Path(args.workdir) if args.workdir else None
+        if args.messages is not None:
+            return run_bench(messages=args.messages, seed=args.seed, workdir=workdir)
+        try:
+            return run_history_bench(
+                args.days, args.per_day, args.seed, workdir, short_days=args.short_days
+            )
+        except ValueError as exc:
+            print(f"kefu bench: {exc}", file=sys.stderr)
+            return 2
 
     db_path = resolve_db_path(args.db)
     from kefu.lock import LockTimeout, resolve_timeout, warehouse_lock
