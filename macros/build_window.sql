@@ -91,3 +91,33 @@
     {{ date_column }} + 1 <= {{ kefu_as_of_date() }} as is_next_day_final,
     {{ date_column }} + cast({{ final_pay_days_column }} as integer) <= {{ kefu_as_of_date() }} as is_final
 {%- endmacro %}
+
+{#- Tests that scale with the window (issue 13): in a window build, the generic
+    data tests of a date-grained model (an incremental one, keyed by biz_date)
+    read only the window's days, the rows this build rewrote; in a full build
+    they read every row. Overrides dbt's get_where_subquery, so a test's own
+    `where` config still applies, and-ed with the window. Singular tests
+    (tests/dbt) read what they read. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if kefu_has_window() and kefu_tests_date_grained_model() -%}
+        {%- set in_window = kefu_in_window('biz_date') -%}
+        {%- set where = '(' ~ where ~ ') and ' ~ in_window if where else in_window -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The test being compiled is attached to an incremental model with a
+    biz_date column (declared in its yml): a date-grained one. -#}
+{% macro kefu_tests_date_grained_model() -%}
+    {%- set attached = model.get('attached_node') if model is mapping else none -%}
+    {%- if not (execute and attached) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get(attached) -%}
+    {{ return(node is not none and node.config.materialized == 'incremental' and 'biz_date' in node.columns) }}
+{%- endmacro %}
