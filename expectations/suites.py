@@ -6,7 +6,7 @@ Three suites (`kefu check` runs them all, `kefu.checks.run_checks` can pick):
 - `incoming`: the rows of the latest load run in raw.messages / raw.orders / raw.ratings,
   and the quarantine share of each file of that run (a warning, not critical);
 - `staging`: stg_exports__messages and stg_exports__orders;
-- `marts`: the published marts of contract §3, and no message text anywhere in schema marts.
+- `marts`: the published marts of docs/metrics.md §14, and no message text anywhere in schema marts.
 
 A table function receives the columns the table has (from information_schema), so that
 rules written for "every rate column" or "every count" cover the columns that exist, and
@@ -106,7 +106,7 @@ def a_at_least_b(column_a: str, column_b: str) -> Check:
 
 
 def no_message_text() -> Check:
-    """No column that would carry chat text (contract §3: marts hold no message text)."""
+    """No column that would carry chat text (docs/metrics.md §14: marts hold no message text)."""
     return _critical(ExpectTableColumnsToExclude(column_set=MESSAGE_TEXT_COLUMNS))
 
 
@@ -229,7 +229,7 @@ def stg_exports__orders(existing: list[str]) -> TableSuite:
     return TableSuite("staging", table, _select(table, checks, existing), checks, _BUILD_HINT)
 
 
-# ---------------------------------------------------------------- marts (contract §3)
+# ---------------------------------------------------------------- marts (docs/metrics.md §14)
 
 _AGENT_FIGURES = [
     "consult_buyer_cnt", "filtered_buyer_cnt", "received_buyer_cnt", "replied_buyer_cnt",
@@ -246,7 +246,7 @@ _AGENT_FIGURES = [
     "rating_cnt", "satisfied_cnt", "neutral_cnt", "disappointed_cnt", "good_rate",
 ]  # fmt: skip
 
-# Contract §3: the key of each mart and the columns BI relies on.
+# docs/metrics.md §14: the key of each mart and the columns BI relies on.
 MART_KEYS: dict[str, list[str]] = {
     "agent_daily_kpis": ["shop_id", "agent_id", "biz_date"],
     "shop_daily_kpis": ["shop_id", "biz_date"],
@@ -301,7 +301,7 @@ MART_COLUMNS: dict[str, list[str]] = {
 }  # fmt: skip
 
 # (a, b): a ≥ b wherever both columns exist — a denominator and its numerator, a whole
-# and its part (metrics.md §2–§7).
+# and its part (docs/metrics.md §2–§7).
 AT_LEAST_PAIRS: list[tuple[str, str]] = [
     ("consult_buyer_cnt", "received_buyer_cnt"),
     ("consult_buyer_cnt", "filtered_buyer_cnt"),
@@ -328,7 +328,7 @@ AT_LEAST_PAIRS: list[tuple[str, str]] = [
     ("first_reply_at", "first_message_at"),
 ]
 
-# Columns that are shares in [0, 1] without `rate` in their name (metrics.md §8).
+# Columns that are shares in [0, 1] without `rate` in their name (docs/metrics.md §8).
 SHARE_COLUMNS = ["cs_sales_share"]
 # Lower bounds other than 0 by column name.
 MINIMUMS = {"round_seq": 1, "quantity": 1}
@@ -377,12 +377,12 @@ def mart_suite(mart: str) -> Callable[[list[str]], TableSuite]:
         return TableSuite("marts", table, _select(table, checks, existing), checks, _BUILD_HINT)
 
     suite.__name__ = mart
-    suite.__doc__ = f"Contract §3 rules of marts.{mart}."
+    suite.__doc__ = f"docs/metrics.md §14 rules of marts.{mart}."
     return suite
 
 
 def marts_without_message_text(existing: list[str]) -> TableSuite:
-    """No table of schema marts has a message-text column (contract §3), including
+    """No table of schema marts has a message-text column (docs/metrics.md §14), including
     the tables without a suite of their own."""
     checks = [
         _critical(

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kefu import progress
 from kefu.build_errors import failure_of, failure_summary
 from kefu.paths import PROJECT_DIR
 from kefu.pseudonyms import PseudonymKeyError
@@ -75,7 +76,7 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
         raise BuildError(str(exc)) from exc
     try:
         with temporary_environment(dbt_env(db_path)):
-            result = dbtRunner().invoke(
+            result = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(
                 [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
             )
     finally:

@@ -1,4 +1,4 @@
-"""Demo landing zone: synthetic customer-service exports in the layout of contract §1.
+"""Demo landing zone: synthetic customer-service exports in the layout of docs/landing.md §1.
 
 Six shops on six platforms, their agent accounts, about `messages` chat messages
 over `days` days (a promotion day with three times the traffic, quiet nights),
@@ -11,7 +11,7 @@ with DuckDB `COPY`, so the same seed and size give byte-identical files and ten
 million messages take a few minutes.
 
 Timing is modelled on real chat exports and on the "Customer Support on Twitter"
-sample in shared/data: buyers write in bursts, most replies come within 5-90 s,
+sample: buyers write in bursts, most replies come within 5-90 s,
 a tail of slow replies (> 120 s) and some waits past 30 minutes (longer than
 `max_wait_s`, so they split sessions); buyers who write at night are often
 answered only when the morning shift starts.

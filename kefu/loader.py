@@ -1,4 +1,4 @@
-"""`kefu load`: ingest the landing zone into the raw schema (contract §1).
+"""`kefu load`: ingest the landing zone into the raw schema (docs/landing.md §1).
 
 The work is done in `kefu.loading`; this module is the stable entry point.
 """

@@ -1,4 +1,4 @@
-"""Publication (contract §5): the file BI opens, apart from the warehouse.
+"""Publication (docs/metrics.md §14): the file BI opens, apart from the warehouse.
 
 After a build whose checks passed, schema `marts` of the warehouse (and nothing else: no
 raw, staging or intermediate, no message text) is copied into a new DuckDB file beside

@@ -1,5 +1,5 @@
 """`kefu topic-terms`: the most frequent words of the buyer messages whose reception
-fell into topic `other` (metrics.md §12), so that a user can grow the seed
+fell into topic `other` (docs/metrics.md §12), so that a user can grow the seed
 `seeds/question_topics.csv` with the words buyers actually use.
 
 Words come from jieba's Chinese word segmentation; single characters, numbers,

@@ -92,11 +92,11 @@ def _date(value: object) -> dt.date | None:
 
 
 def data_last_day(con: duckdb.DuckDBPyConnection | None) -> dt.date | None:
-    """The last day the loaded data covers (metrics.md §4.6): the latest local date among
+    """The last day the loaded data covers (docs/metrics.md §4.6): the latest local date among
     message sent_at and order created_at / paid_at (raw timestamps are local wall time),
     reading each order's latest version only, as the dbt macro kefu_as_of_date reads
     stg_exports__orders: the latest updated_at, an undated version older than any dated
-    one, ties to the later-loaded row (contract §1). A superseded version's dates (a
+    one, ties to the later-loaded row (docs/landing.md §1). A superseded version's dates (a
     payment a later version drops) are not data any more.
 
     Only orders with a version later than the last message can move the result, so the
@@ -158,9 +158,9 @@ def new_rows_earliest_date(
     """The earliest biz_date the rows of these files can change: the local date of a new
     rating; for an order version its created / paid date less `order_lookback_days` (a
     reception of the day before the order earns it and counts it as a following order,
-    metrics.md §4.1 and §5.2); for a message its date less `message_lookback_days`: a
+    docs/metrics.md §4.1 and §5.2); for a message its date less `message_lookback_days`: a
     reply on day X can earn the payment credit of an order paid on X, which converts
-    (metrics.md §4.7) the inquiries of every day up to final_pay_days before X."""
+    (docs/metrics.md §4.7) the inquiries of every day up to final_pay_days before X."""
     if not file_ids:
         return None
     lookback = dt.timedelta(days=order_lookback_days)

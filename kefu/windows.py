@@ -14,7 +14,7 @@ FULL_BUILD: Window = (None, None)
 
 
 def maturing_days(as_of: dt.date, final_pay_days: int) -> Window:
-    """The days whose conversion figures can still change on `as_of` (metrics.md §4.6):
+    """The days whose conversion figures can still change on `as_of` (docs/metrics.md §4.6):
     as_of − final_pay_days … as_of. Day D's final figures count payments up to the end
     of D + final_pay_days, so a payment on as_of can change every day of this range."""
     if final_pay_days < 0:

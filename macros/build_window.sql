@@ -44,7 +44,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The as-of date of maturity flags (metrics.md §4.6): var as_of_date, else
+{#- The as-of date of maturity flags (docs/metrics.md §4.6): var as_of_date, else
     the latest local date among message sent_at and order created_at / paid_at. -#}
 {% macro kefu_as_of_date() -%}
     {%- if var('as_of_date', none) -%}
@@ -60,13 +60,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Rate or average with a NULL result on an empty denominator (metrics.md §8). -#}
+{#- Rate or average with a NULL result on an empty denominator (docs/metrics.md §8). -#}
 {% macro kefu_ratio(numerator, denominator) -%}
     cast({{ numerator }} as double) / nullif({{ denominator }}, 0)
 {%- endmacro %}
 
 {#- 客单价-style money ratio: DECIMAL(18, 2), half away from zero, NULL on an
-    empty denominator (metrics.md §5.4). DuckDB divides DECIMALs as DOUBLE,
+    empty denominator (docs/metrics.md §5.4). DuckDB divides DECIMALs as DOUBLE,
     which rounds 2.01 / 2 = 1.005 down to 1.00, so the quotient is taken in
     exact integer arithmetic: both sides scaled to ten-thousandths (inputs have
     at most 4 decimals), then cents = floor((200·|n| + |d|) / (2·|d|)) with the
@@ -84,7 +84,7 @@
     )
 {%- endmacro %}
 
-{#- Maturity of a reception day's conversion figures (metrics.md §4.6):
+{#- Maturity of a reception day's conversion figures (docs/metrics.md §4.6):
     next-day figures final once D+1 ≤ as_of_date, final figures once
     D + final_pay_days ≤ as_of_date. -#}
 {% macro kefu_maturity_flags(date_column, final_pay_days_column) -%}

@@ -1,6 +1,6 @@
 {#- Column lists of the KPI marts, shared by the daily marts and the weekly /
     monthly roll-ups so that every rate is derived the same way from summed
-    numerators and denominators (metrics.md §8). -#}
+    numerators and denominators (docs/metrics.md §8). -#}
 
 {#- Rates and averages of the agent KPI marts, from the additive columns of the
     same row. Rates are DOUBLE and NULL on an empty denominator; 客单价 / 客件数
@@ -19,7 +19,22 @@
     {{ kefu_ratio('satisfied_cnt', 'rating_cnt') }} as good_rate
 {%- endmacro %}
 
-{#- Roll agent_daily_kpis up to a period (ISO week or month) per metrics.md §8:
+{#- Rates and averages of shop_daily_kpis, from the additive columns of the
+    same row (the shop roll-ups derive them again from summed parts). -#}
+{% macro kefu_shop_derived_columns() -%}
+    {{ kefu_ratio('replied_buyer_cnt', 'received_buyer_cnt') }} as reply_rate,
+    {{ kefu_ratio('inq_pay_next_day_cnt', 'inquiry_buyer_cnt') }} as inq_to_pay_rate_next_day,
+    {{ kefu_ratio('inq_pay_final_cnt', 'inquiry_buyer_cnt') }} as inq_to_pay_rate_final,
+    {{ kefu_ratio('agent_msg_cnt', 'buyer_msg_cnt') }} as answer_question_ratio,
+    {{ kefu_ratio('first_response_total_s', 'first_response_cnt') }} as avg_first_response_s,
+    {{ kefu_ratio('response_total_s', 'response_cnt') }} as avg_response_s,
+    {{ kefu_ratio('replied_3min_round_cnt', 'round_cnt') }} as reply_3min_rate,
+    {{ kefu_ratio('cs_sales_amt', 'paid_sales_amt') }} as cs_sales_share,
+    {{ kefu_money_ratio('cs_sales_amt', 'cs_sales_buyer_cnt') }} as cs_aov,
+    {{ kefu_money_ratio('silent_sales_amt', 'silent_buyer_cnt') }} as silent_aov
+{%- endmacro %}
+
+{#- Roll agent_daily_kpis up to a period (ISO week or month) per docs/metrics.md §8:
     counts and totals summed (counts kept BIGINT and money DECIMAL(18,2), not
     DuckDB's HUGEINT / DECIMAL(38,2) sums, for BI drivers), the peak concurrency is the period's maximum,
     rates derived again from the sums, maturity flags true only when every day

@@ -1,5 +1,5 @@
 {#- Map a rating score (1-5 or its Chinese label) to satisfied / neutral /
-    disappointed (metrics.md §7). The loader quarantines any other score. -#}
+    disappointed (docs/metrics.md §7). The loader quarantines any other score. -#}
 {% macro rating_level(score) -%}
     case
         when {{ score }} in ('5', '4', '满意', '非常满意') then 'satisfied'

@@ -1,4 +1,4 @@
-{#- Rules of conversion, sales credit and satisfaction (metrics.md §4, §5, §7)
+{#- Rules of conversion, sales credit and satisfaction (docs/metrics.md §4, §5, §7)
     used by more than one model. -#}
 
 {#- The end of local day `date_column` + `days_after`, as a timestamp: the
@@ -8,14 +8,14 @@
     cast({{ date_column }} + cast({{ days_after }} as integer) + 1 as timestamp)
 {%- endmacro %}
 
-{#- First reception date of the consult window (metrics.md §5.2, §5.5): a reply
+{#- First reception date of the consult window (docs/metrics.md §5.2, §5.5): a reply
     in a reception dated on or after `date_column` − consult_window_days can
     earn (or assist) an order of `date_column`. -#}
 {% macro kefu_consult_window_start(date_column, days_column) -%}
     ({{ date_column }} - cast({{ days_column }} as integer))
 {%- endmacro %}
 
-{#- One credit of metrics.md §5.2, as a select of (shop_id, order_id, agent_id):
+{#- One credit of docs/metrics.md §5.2, as a select of (shop_id, order_id, agent_id):
     the account of the latest serving reply at or before `anchor_at` of each
     order of `orders`, in a reception dated from `anchor_date` −
     consult_window_days on; agent_id NULL when there is none.
@@ -42,7 +42,7 @@
         and {{ orders }}.{{ anchor_at }} >= {{ serving_instants }}.sent_at
 {%- endmacro %}
 
-{#- Conversion counts of metrics.md §4 over received receptions of
+{#- Conversion counts of docs/metrics.md §4 over received receptions of
     int_receptions_inquired, grouped by the caller, at one of two levels
     (§4.7, v2). `account`: the account-level flags, through following orders
     that convert the reception's account; an assisted inquiry counts nowhere.
@@ -68,7 +68,7 @@
 {%- endmacro %}
 
 {#- Σ of a money column over the rows meeting `condition`, DECIMAL(18, 2),
-    0 (not NULL) when no row does (metrics.md §8). -#}
+    0 (not NULL) when no row does (docs/metrics.md §8). -#}
 {% macro kefu_money_sum(expression, condition='true') -%}
     cast(coalesce(sum({{ expression }}) filter (where {{ condition }}), 0) as decimal(18, 2))
 {%- endmacro %}

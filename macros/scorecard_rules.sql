@@ -1,25 +1,10 @@
-{#- Rules of the scorecard marts (contract §4, metrics.md §9–§13) used by
+{#- Rules of the scorecard marts (docs/metrics.md §14, §9–§13) used by
     more than one model. -#}
 
-{#- An account's team (metrics.md §9): the team of agents/, `other` for an
+{#- An account's team (docs/metrics.md §9): the team of agents/, `other` for an
     account not listed there. -#}
 {% macro kefu_team(team_column) -%}
     coalesce({{ team_column }}, 'other')
-{%- endmacro %}
-
-{#- Rates and averages of shop_daily_kpis, from the additive columns of the
-    same row (the shop roll-ups derive them again from summed parts). -#}
-{% macro kefu_shop_derived_columns() -%}
-    {{ kefu_ratio('replied_buyer_cnt', 'received_buyer_cnt') }} as reply_rate,
-    {{ kefu_ratio('inq_pay_next_day_cnt', 'inquiry_buyer_cnt') }} as inq_to_pay_rate_next_day,
-    {{ kefu_ratio('inq_pay_final_cnt', 'inquiry_buyer_cnt') }} as inq_to_pay_rate_final,
-    {{ kefu_ratio('agent_msg_cnt', 'buyer_msg_cnt') }} as answer_question_ratio,
-    {{ kefu_ratio('first_response_total_s', 'first_response_cnt') }} as avg_first_response_s,
-    {{ kefu_ratio('response_total_s', 'response_cnt') }} as avg_response_s,
-    {{ kefu_ratio('replied_3min_round_cnt', 'round_cnt') }} as reply_3min_rate,
-    {{ kefu_ratio('cs_sales_amt', 'paid_sales_amt') }} as cs_sales_share,
-    {{ kefu_money_ratio('cs_sales_amt', 'cs_sales_buyer_cnt') }} as cs_aov,
-    {{ kefu_money_ratio('silent_sales_amt', 'silent_buyer_cnt') }} as silent_aov
 {%- endmacro %}
 
 {#- Rates and averages of team_daily_kpis and its roll-ups. -#}
@@ -36,7 +21,7 @@
     {{ kefu_ratio('satisfied_cnt', 'rating_cnt') }} as good_rate
 {%- endmacro %}
 
-{#- Roll a daily mart up to a period (ISO week or month) per metrics.md §8,
+{#- Roll a daily mart up to a period (ISO week or month) per docs/metrics.md §8,
     §9: counts and totals summed (buyer counts become buyer-days), rates
     derived again from the sums (`level` is 'shop' or 'team'), maturity flags true only
     when every day of the period is mature. A full table rebuilt from the
@@ -132,8 +117,8 @@ select * from derived
 {%- endmacro %}
 
 {#- How many days after a rebuilt day a rolling assessment still reads it:
-    the longest assessment period of the presets seed, minus one (metrics.md
-    §10). A SQL expression, evaluated when the build runs. -#}
+    the longest assessment period of the presets seed, minus one
+    (docs/metrics.md §10). A SQL expression, evaluated when the build runs. -#}
 {% macro kefu_assessment_days_after() -%}
     {{ return("(select coalesce(max(assessment_days), 1) - 1 from " ~ ref('platform_presets') ~ ")") }}
 {%- endmacro %}

@@ -1,10 +1,10 @@
-{#- Rules of the service metrics (metrics.md §2, §3, §6) used by more than one
+{#- Rules of the service metrics (docs/metrics.md §2, §3, §6) used by more than one
     model. The service marts' data tests use the generic tests of
     test_kefu_ranges.sql (kefu_unit_interval, kefu_at_most, kefu_non_negative)
     and kefu_between below (hour of day 0–23). -#}
 
 {#- Order of messages within a reception: (sent_at, message_id), message_id
-    compared as text (metrics.md §1). message_id is VARCHAR from staging on. -#}
+    compared as text (docs/metrics.md §1). message_id is VARCHAR from staging on. -#}
 {% macro kefu_message_order() -%}
     sent_at, message_id
 {%- endmacro %}
@@ -15,7 +15,7 @@
     (epoch({{ end_at }}) - epoch({{ start_at }}))
 {%- endmacro %}
 
-{#- Sum of a count column, 0 (not NULL) when no row has that activity (metrics.md §8). -#}
+{#- Sum of a count column, 0 (not NULL) when no row has that activity (docs/metrics.md §8). -#}
 {% macro kefu_count_sum(expression, condition=none) -%}
     cast(coalesce(sum({{ expression }}){% if condition %} filter (where {{ condition }}){% endif %}, 0) as bigint)
 {%- endmacro %}

@@ -1,4 +1,4 @@
-{#- Generic tests of the KPI marts (metrics.md §8). -#}
+{#- Generic tests of the KPI marts (docs/metrics.md §8). -#}
 
 {#- A rate lies in [0, 1] (NULL allowed: empty denominator). -#}
 {% test kefu_unit_interval(model, column_name) %}

@@ -327,7 +327,7 @@ def _mart_keys() -> list[dg.AssetKey]:
     kinds={"duckdb"},
     deps=_mart_keys(),
     description=(
-        "The published file BI opens (contract §5): schema marts of the last build whose"
+        "The published file BI opens (docs/metrics.md §14): schema marts of the last build whose"
         " checks passed, copied into a new DuckDB file (storage v1.0.0) renamed over the"
         " previous one, and one Parquet folder per mart beside it. Its marts.publication"
         " row: as-of date, window, and what the builds since the last publication took in."

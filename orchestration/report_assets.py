@@ -1,7 +1,7 @@
 """The `scorecard_report` asset: after each publication, the day's report of every shop
 (HTML page and Excel workbook, `kefu report`) written into the reports folder.
 
-It reads the published marts file (contract §5) when there is one, else the warehouse,
+It reads the published marts file (docs/metrics.md §14) when there is one, else the warehouse,
 read-only either way. The folder is env KEFU_REPORTS, default `reports/` next to the
 warehouse file."""
 

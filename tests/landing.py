@@ -1,4 +1,4 @@
-"""A tiny hand-made landing zone (contract §1 columns) for end-to-end tests of the nightly
+"""A tiny hand-made landing zone (docs/landing.md §1 columns) for end-to-end tests of the nightly
 job and the Dagster assets: one shop, two agents, a few chats, orders and a rating a day."""
 
 from __future__ import annotations

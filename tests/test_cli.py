@@ -40,6 +40,12 @@ def test_demo_writes_loads_builds_checks_and_says_where_the_results_are(tmp_path
     out = capsys.readouterr().out
     assert status == 0, out[-2000:]
     assert f"results: {db_path}" in out
+    # A transcript to read: progress and summaries, no dbt console log, no colour codes;
+    # dbt's own log is in its file, without colour codes either.
+    assert len(out.splitlines()) < 40, out
+    assert "\x1b" not in out and "Running with dbt" not in out
+    dbt_log = (tmp_path / ".dbt" / "warehouse" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "Running with dbt" in dbt_log and "\x1b" not in dbt_log
     with duckdb.connect(str(db_path)) as con:
         counts = {
             mart: con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0]

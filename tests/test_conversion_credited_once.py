@@ -1,4 +1,4 @@
-"""One success, one account (metrics.md §4.7, v2): an order converts only its
+"""One success, one account (docs/metrics.md §4.7, v2): an order converts only its
 converting account (credited once paid, order-time account while unpaid, nobody
 when silent); an inquiry whose following orders convert only other accounts is
 assisted (协助): out of that account's 询单人数 and conversions, flagged in

@@ -1,4 +1,4 @@
-"""Conversion, sales credit and satisfaction (metrics.md §4, §5, §7, §8).
+"""Conversion, sales credit and satisfaction (docs/metrics.md §4, §5, §7, §8).
 
 One warehouse holds every scenario, each in its own shop, built with a real dbt
 build of the sales models (and everything they read). It is built twice:
@@ -61,7 +61,7 @@ def first_load() -> dict[str, list[dict]]:
     def served(shop, agent, buyer, asked_at, replied_at):
         messages.extend(chat(shop, agent, buyer, ("buyer", asked_at), ("agent", replied_at)))
 
-    # -- §4 following orders and payment days. Nine buyers consult a1 on
+    # -- docs/metrics.md §4 following orders and payment days. Nine buyers consult a1 on
     # D = 03-02 at 10:00 (reply 10:01); D+1 ends at 03-04 00:00, D+4 at 03-07 00:00.
     shop = "pay_days"
     buyers = ["same", "next", "d1_end", "d2_start", "d4", "d5", "none", "late", "edge"]
@@ -82,7 +82,7 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o_edge", "edge", "2026-03-03 23:59:59"),
     ]
 
-    # -- §4.1 an order placed before the consultation is not a following order.
+    # -- docs/metrics.md §4.1 an order placed before the consultation is not a following order.
     shop = "order_before"
     served(shop, "a1", "unpaid", "2026-03-02 10:00:00", "2026-03-02 10:01:00")
     served(shop, "a1", "paid_after", "2026-03-02 10:00:00", "2026-03-02 10:01:00")
@@ -92,7 +92,7 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o_paid_after", "paid_after", "2026-03-02 09:00:00", "2026-03-02 10:30:00"),
     ]
 
-    # -- §4.1 / §4.2 exactly at t0 = 03-02 10:00:00. at_t0 orders at t0 (a
+    # -- docs/metrics.md §4.1 / §4.2 exactly at t0 = 03-02 10:00:00. at_t0 orders at t0 (a
     # following order: [t0, end of D+1) includes t0) and pays at 10:30.
     # paid_at_t0's earlier order (03-01) is paid exactly at t0: not "paid before
     # t0", so the reception is an inquiry, not after-sale.
@@ -104,7 +104,7 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o_paid_at_t0", "paid_at_t0", "2026-03-01 09:00:00", "2026-03-02 10:00:00"),
     ]
 
-    # -- §4.2 after-sale. t0 = 03-05 10:00; t0 − 21 days = 02-12 10:00.
+    # -- docs/metrics.md §4.2 after-sale. t0 = 03-05 10:00; t0 − 21 days = 02-12 10:00.
     shop = "after_sale"
     for buyer in ["after", "after_new", "old", "edge21", "edge21_out", "unpaid_prior"]:
         served(shop, "a1", buyer, "2026-03-05 10:00:00", "2026-03-05 10:01:00")
@@ -133,7 +133,7 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o2", "b2", "2026-03-03 12:00:00", "2026-03-03 12:05:00"),
     ]
 
-    # -- §5.2 two accounts serve before the order, a third before the payment.
+    # -- docs/metrics.md §5.2 two accounts serve before the order, a third before the payment.
     shop = "two_accounts"
     served(shop, "a1", "b1", "2026-03-02 09:59:00", "2026-03-02 10:00:00")
     served(shop, "a2", "b1", "2026-03-02 10:59:00", "2026-03-02 11:00:00")
@@ -142,18 +142,18 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o1", "b1", "2026-03-02 12:00:00", "2026-03-03 09:00:00", amount="100.00")
     )
 
-    # -- §5.2 order_first: nobody served before the order, a1 before the payment.
+    # -- docs/metrics.md §5.2 order_first: nobody served before the order, a1 before the payment.
     shop = "payment_only"
     served(shop, "a1", "b1", "2026-03-02 10:00:00", "2026-03-02 10:01:00")
     orders.append(order(shop, "o1", "b1", "2026-03-02 09:00:00", "2026-03-02 10:30:00"))
 
-    # -- §5.2 a tie on reply time: a2 and a10 reply at the same second.
+    # -- docs/metrics.md §5.2 a tie on reply time: a2 and a10 reply at the same second.
     shop = "tie"
     served(shop, "a2", "b1", "2026-03-02 10:59:00", "2026-03-02 11:00:00")
     served(shop, "a10", "b1", "2026-03-02 10:58:00", "2026-03-02 11:00:00")
     orders.append(order(shop, "o1", "b1", "2026-03-02 12:00:00", "2026-03-02 12:05:00"))
 
-    # -- §5.2 the consult window counts by the reception date.
+    # -- docs/metrics.md §5.2 the consult window counts by the reception date.
     shop = "window_edge"
     served(shop, "a1", "b_d1", "2026-03-09 22:59:00", "2026-03-09 23:00:00")
     served(shop, "a1", "b_d2", "2026-03-08 22:59:00", "2026-03-08 23:00:00")
@@ -167,7 +167,8 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o_x", "b_x", "2026-03-10 23:00:00", "2026-03-10 23:05:00"),
     ]
 
-    # -- §5.2 / §5.5 both ends of the windows. Order created 03-03 12:00, paid 12:30.
+    # -- docs/metrics.md §5.2 / §5.5 both ends of the windows.
+    # Order created 03-03 12:00, paid 12:30.
     shop = "window_ends"
     for agent, first, second in [
         ("a1", ("buyer", "2026-03-03 11:59:00"), ("agent", "2026-03-03 12:00:00")),  # at created_at
@@ -179,7 +180,7 @@ def first_load() -> dict[str, list[dict]]:
         messages.extend(chat(shop, agent, "b1", first, second))
     orders.append(order(shop, "o1", "b1", "2026-03-03 12:00:00", "2026-03-03 12:30:00"))
 
-    # -- §5.1 replies before the buyer's first message, in an after-sale reception.
+    # -- docs/metrics.md §5.1 replies before the buyer's first message, in an after-sale reception.
     # a1 writes at 08:00, the buyer orders 09:00, pays 09:05, writes at 10:00.
     shop = "pre_reply"
     messages.extend(
@@ -187,7 +188,7 @@ def first_load() -> dict[str, list[dict]]:
     )
     orders.append(order(shop, "o1", "b1", "2026-03-02 09:00:00", "2026-03-02 09:05:00"))
 
-    # -- §5.1 what is not a serving reply: a reply on a day the buyer did not
+    # -- docs/metrics.md §5.1 what is not a serving reply: a reply on a day the buyer did not
     # write (b1), an auto reply (b2).
     shop = "not_serving"
     messages.extend(chat(shop, "a1", "b1", ("agent", "2026-03-02 10:00:00")))
@@ -199,7 +200,7 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o2", "b2", "2026-03-02 11:00:00", "2026-03-02 11:05:00"),
     ]
 
-    # -- §5.3 / §5.6 silent orders and the shop's split of paid sales. On P = 03-05:
+    # -- docs/metrics.md §5.3 / §5.6 silent orders and the shop's split of paid sales. On P = 03-05:
     # b3 credited 300.00; b1 (no chat) 50.00 and b2 (served 03-02, out of the
     # window) 70.01 silent. On P = 03-06 only a silent order (b1, 20.00).
     shop = "silent"
@@ -212,19 +213,19 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o4", "b1", "2026-03-06 09:00:00", "2026-03-06 09:10:00", amount="20.00"),
     ]
 
-    # -- §5.5 silent orders give no assists: a1 serves after the order (not an
+    # -- docs/metrics.md §5.5 silent orders give no assists: a1 serves after the order (not an
     # order credit) and days before the payment (not a payment credit).
     shop = "silent_assist"
     served(shop, "a1", "b1", "2026-03-01 10:59:00", "2026-03-01 11:00:00")
     orders.append(order(shop, "o1", "b1", "2026-03-01 10:00:00", "2026-03-05 10:00:00"))
 
-    # -- §5.1 a filtered buyer gives no serving reply: the order is silent.
+    # -- docs/metrics.md §5.1 a filtered buyer gives no serving reply: the order is silent.
     shop = "filtered"
     filters.append({"shop_id": shop, "buyer_id": "spam"})
     served(shop, "a1", "spam", "2026-03-02 10:00:00", "2026-03-02 10:01:00")
     orders.append(order(shop, "o1", "spam", "2026-03-02 10:30:00", "2026-03-02 10:35:00"))
 
-    # -- §5.4 客单价 / 客件数 rounding, P = 03-06.
+    # -- docs/metrics.md §5.4 客单价 / 客件数 rounding, P = 03-06.
     shop = "aov"
     aov_orders = [
         ("a1", "b1", "33.33", 1),
@@ -238,7 +239,7 @@ def first_load() -> dict[str, list[dict]]:
         paid = ("2026-03-06 09:30:00", "2026-03-06 09:35:00")
         orders.append(order(shop, f"o_{buyer}", buyer, *paid, amount=amount, quantity=quantity))
 
-    # -- §5.4 / §5.5 / §5.6 buyers count once per account, shop and day, P = 03-07.
+    # -- docs/metrics.md §5.4 / §5.5 / §5.6 buyers count once per account, shop and day, P = 03-07.
     # b1 (served by a1) pays two orders; b2 (no chat) pays two silent orders;
     # b3 is served twice by a2 and then by a1, and pays two orders credited to a1.
     shop = "distinct"
@@ -255,7 +256,7 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o6", "b3", "2026-03-07 10:00:00", "2026-03-07 10:05:00", amount="20.00"),
     ]
 
-    # -- §5.1 an `assist` message is a serving reply: b1 writes a1 at 10:00 and
+    # -- docs/metrics.md §5.1 an `assist` message is a serving reply: b1 writes a1 at 10:00 and
     # gets only an assist-role reply at 10:01; the order (10:30, paid 10:35) is
     # credited to a1.
     shop = "assist_role"
@@ -264,7 +265,7 @@ def first_load() -> dict[str, list[dict]]:
     )
     orders.append(order(shop, "o1", "b1", "2026-03-02 10:30:00", "2026-03-02 10:35:00"))
 
-    # -- §4.6 maturity: one inquiry a day from AS_OF − 5 to AS_OF.
+    # -- docs/metrics.md §4.6 maturity: one inquiry a day from AS_OF − 5 to AS_OF.
     shop = "maturity"
     for days_back in range(6):
         day = (AS_OF - dt.timedelta(days=days_back)).isoformat()
@@ -306,7 +307,7 @@ def first_load() -> dict[str, list[dict]]:
         order(shop, "o7", "b7", "2026-03-19 10:30:00", "2026-03-22 09:00:00", amount="55.00"),
     ]
 
-    # -- contract §1 latest order version (the second load adds versions). No
+    # -- docs/landing.md §1 latest order version (the second load adds versions). No
     # chats: every paid order is silent. File 1 versions, all created 03-14 10:00:
     # u1 paid 03-14 11:00 (10.00, updated 03-14 11:00); old1 paid 03-15 09:00
     # (20.00, updated 03-15 09:00); tie1 unpaid (30.00, updated 03-14 10:00);
@@ -323,7 +324,7 @@ def first_load() -> dict[str, list[dict]]:
             order(shop, order_id, buyer, created, paid_at, amount=amount, updated_at=updated_at)
         )
 
-    # -- §7 ratings on both scales; a repeated rating_id counts once (the first
+    # -- docs/metrics.md §7 ratings on both scales; a repeated rating_id counts once (the first
     # loaded); a filtered buyer's rating counts.
     shop = "ratings"
     filters.append({"shop_id": shop, "buyer_id": "spam"})
@@ -445,7 +446,7 @@ def assists(db: Path, shop: str) -> dict[tuple[str, str], int]:
     return {(row["agent_id"], row["biz_date"].isoformat()): row["assist_buyer_cnt"] for row in rows}
 
 
-# -- §4 inquiries and conversion ------------------------------------------------
+# -- docs/metrics.md §4 inquiries and conversion ------------------------------------------------
 
 
 def test_following_orders_and_payment_days_next_day_and_final(wh):
@@ -656,7 +657,7 @@ def test_latest_order_version_dated_beats_undated_then_later_load_and_row(wareho
     ]
 
 
-# -- §4.6 the default as-of date --------------------------------------------------
+# -- docs/metrics.md §4.6 the default as-of date
 
 
 def dbt_default_as_of(db: Path) -> dt.date:
@@ -747,7 +748,7 @@ def test_default_as_of_date_without_orders_is_the_last_message_day(tmp_path):
         assert warehouse.data_last_day(con) == dt.date(2026, 3, 1)
 
 
-# -- §5 credit and assists ----------------------------------------------------
+# -- docs/metrics.md §5 credit and assists ----------------------------------------------------
 
 
 def test_two_accounts_before_the_order_credit_the_later_one_and_assist_the_other(wh):
@@ -955,7 +956,7 @@ def test_unpaid_order_followups_as_of_the_as_of_date(warehouses):
     # payment credit a3 comes from a 03-22 reply, unknown as of 03-20).
     rows = query(
         warehouses["first"],
-        "select order_id, credited_agent_id, agent_name, buyer_id, amount, hours_since_order,"
+        "select order_id, credited_agent_id, agent_name, buyer_id, amount, hours_waited,"
         " as_of_date from marts.unpaid_order_followups where shop_id = 'followups'"
         " order by order_id",
     )
@@ -966,7 +967,7 @@ def test_unpaid_order_followups_as_of_the_as_of_date(warehouses):
             "agent_name": "小美",
             "buyer_id": "b1",
             "amount": Decimal("88.00"),
-            "hours_since_order": 37.5,
+            "hours_waited": 37.5,
             "as_of_date": AS_OF,
         },
         {
@@ -975,7 +976,7 @@ def test_unpaid_order_followups_as_of_the_as_of_date(warehouses):
             "agent_name": "a2",
             "buyer_id": "b2",
             "amount": Decimal("66.00"),
-            "hours_since_order": 1.0,
+            "hours_waited": 1.0,
             "as_of_date": AS_OF,
         },
         {
@@ -984,46 +985,25 @@ def test_unpaid_order_followups_as_of_the_as_of_date(warehouses):
             "agent_name": "小美",
             "buyer_id": "b6",
             "amount": Decimal("77.00"),
-            "hours_since_order": 37.5,
+            "hours_waited": 37.5,
             "as_of_date": AS_OF,
         },
     ]
     # o7 is credited to a3 today (order_first falls back to the payment credit),
     # which is why the list must not use today's credit for it.
     assert pick(credit(warehouses["first"], "followups", "o7"), *CREDITS) == (None, "a3", "a3")
-    # As of 03-31 (end = 04-01 00:00): o1 → 12 days 13.5 h = 301.5 h; o2 → 11 days
-    # 1 h = 265 h; o5 (credited to a1 by the 03-20 23:00 reply, created 03-21
-    # 08:00) → 10 days 16 h = 256 h. o6 and o7 are paid by then (03-22).
+    # As of 03-31 (end = 04-01 00:00): o1 has waited 12 days 13.5 h = 301.5 h, o2
+    # 265 h, o5 (credited to a1, created 03-21 08:00) 256 h: all past the 72 h
+    # payment window, so the list is empty; o6 and o7 are paid by then (03-22).
     later = query(
         warehouses["second"],
-        "select order_id, hours_since_order from marts.unpaid_order_followups"
+        "select order_id, hours_waited from marts.unpaid_order_followups"
         " where shop_id = 'followups' order by order_id",
     )
-    assert later == [
-        {"order_id": "o1", "hours_since_order": 301.5},
-        {"order_id": "o2", "hours_since_order": 265.0},
-        {"order_id": "o5", "hours_since_order": 256.0},
-    ]
+    assert later == []
 
 
-def test_a_later_payment_removes_the_order_from_the_followups(warehouses):
-    # versions/o1 is unpaid in the first load (created 03-12 10:30, as of 03-20:
-    # 8 days 13.5 h = 205.5 h) and paid in the second.
-    first = one(
-        warehouses["first"],
-        "select * from marts.unpaid_order_followups where shop_id = 'versions'",
-    )
-    assert pick(first, "order_id", "hours_since_order") == ("o1", 205.5)
-    assert (
-        query(
-            warehouses["second"],
-            "select * from marts.unpaid_order_followups where shop_id = 'versions'",
-        )
-        == []
-    )
-
-
-# -- §7 satisfaction ----------------------------------------------------------
+# -- docs/metrics.md §7 satisfaction ----------------------------------------------------------
 
 
 def test_ratings_map_both_scales_to_three_levels(wh):

@@ -1,4 +1,4 @@
-"""The demo landing zone: reproducible, the layout of contract §1, and every
+"""The demo landing zone: reproducible, the layout of docs/landing.md §1, and every
 phenomenon the metrics need to be exercised really occurs (checked with DuckDB
 over the written files)."""
 

@@ -1,6 +1,6 @@
 """The KPI marts: how service, conversion, sales and rating figures meet per
 account-day and shop-day, NULL rates on empty denominators, and roll-ups from
-summed numerators and denominators (contract §3, metrics.md §8)."""
+summed numerators and denominators (docs/metrics.md §8, §9)."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_rating_only_day_has_zero_counts_and_null_service_rates(warehouse):
     row = one(warehouse, "select * from marts.agent_daily_kpis where shop_id = 'rate_only'")
     assert row["rating_cnt"] == 2 and row["satisfied_cnt"] == 1 and row["disappointed_cnt"] == 1
     assert row["good_rate"] == pytest.approx(0.5)
-    # No reception that day: counts are 0, rates and averages NULL (metrics.md §8).
+    # No reception that day: counts are 0, rates and averages NULL (docs/metrics.md §8).
     assert row["consult_buyer_cnt"] == 0 and row["round_cnt"] == 0
     assert row["reply_rate"] is None
     assert row["avg_response_s"] is None
@@ -203,7 +203,7 @@ def test_fct_receptions_carries_the_inquiry_flags(warehouse):
     )
     # Both receptions of x are followed by order o1 (created 09:10, within [t0, end of D+1)):
     # inquiries, not after-sale. o1 is credited to two:a (the only serving reply), so
-    # two:b's inquiry is assisted (metrics.md §4.7).
+    # two:b's inquiry is assisted (docs/metrics.md §4.7).
     assert [
         (r["agent_id"], r["is_inquiry"], r["is_after_sale"], r["is_assisted"]) for r in rows
     ] == [
@@ -324,3 +324,20 @@ def test_a_window_build_tests_the_window_days_of_date_grained_models(warehouse, 
         if uid.startswith("test.kefu.not_null_stg_exports__messages_")
     ]
     assert untouched and not any("biz_date between" in code for code in untouched)
+
+def test_every_published_column_has_an_entry_in_docs_metrics(warehouse):
+    # docs/metrics.md §15: a doc block (figures) or a table row (keys, dates, flags)
+    # for every column of every mart the dbt project builds.
+    from kefu.warehouse import mart_names
+    from tests.test_docs import documented_columns
+
+    rows = query(
+        warehouse,
+        "select table_name, column_name from information_schema.columns"
+        " where table_schema = 'marts'",
+    )
+    marts = set(mart_names())
+    published = {(row["table_name"], row["column_name"]) for row in rows}
+    assert {table for table, _ in published} == marts
+    missing = sorted(f"{t}.{c}" for t, c in published if c not in documented_columns())
+    assert missing == []

@@ -1,4 +1,4 @@
-"""The loader (contract §1): one test per rule, on small hand-made files in tmp_path."""
+"""The loader (docs/landing.md §1): one test per rule, on small hand-made files in tmp_path."""
 
 from __future__ import annotations
 

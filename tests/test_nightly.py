@@ -379,7 +379,10 @@ def test_two_nights_started_together_run_one_after_the_other(nights):
     line = next(x for x in waited[0].stderr.splitlines() if "waiting up to" in x)
     assert "kefu run-nightly" in line and "pid " in line
     # whichever ran first took in the killed night's load run, and covered its build
-    plans = [next(x for x in p.stdout.splitlines() if x.startswith("build: ")) for p in outputs]
+    # The plan line (progress lines of the dbt build start with "build: " too).
+    plans = [
+        next(x for x in p.stdout.splitlines() if x.startswith("build: as of ")) for p in outputs
+    ]
     assert sum("load runs taken in: 4" in plan for plan in plans) == 1, plans
     assert sum("load runs taken in: none" in plan for plan in plans) == 1, plans
 

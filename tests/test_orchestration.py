@@ -220,13 +220,14 @@ def test_schedule_tick_requests_the_nightly_run_with_its_window(orchestration, t
 
 def test_schedule_tick_widens_the_window_to_every_load_not_built_yet(orchestration, tmp_path):
     """Load runs 2 and 3 (04-22, 04-23) were loaded but never built (a separate kefu
-    load, a killed build): the night's run covers their days too."""
+    load, a killed build): the night's run covers their days too, and the final_pay_days
+    (4) before the earliest chat, whose inquiries a reply can convert (payment credit)."""
     db_path = _warehouse_with_marts(tmp_path / "w.duckdb", load_runs=3, built_runs=(1,))
     scheduled_at = dt.datetime(2026, 5, 9, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     request = _tick(orchestration, db_path, scheduled_at)
     config = request.run_config["ops"]["kefu_dbt_models"]["config"]
-    assert (config["start_date"], config["end_date"]) == ("2026-04-22", "2026-05-08")
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-04-22"
+    assert (config["start_date"], config["end_date"]) == ("2026-04-18", "2026-05-08")
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-04-18"
 
 
 def test_schedule_tick_at_a_month_start_in_shanghai_time(orchestration, tmp_path):

@@ -111,7 +111,7 @@ def _round_rows() -> list[tuple]:
 
 def make_marts(path: Path, v2: bool = False) -> Path:
     """A marts file by hand: schema marts with the figures above (v2 adds the scorecard
-    marts of contract §4)."""
+    marts of docs/metrics.md §14)."""
     con = duckdb.connect(str(path))
     con.execute("create schema marts")
     for name, ddl in V1_DDL.items():

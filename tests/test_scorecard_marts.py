@@ -1,4 +1,4 @@
-"""The scorecard marts of contract §4 (metrics.md §9–§13): team and period views,
+"""The scorecard marts of docs/metrics.md §14 (docs/metrics.md §9–§13): team and period views,
 the platform's 30-day assessment, targets, alerts, question topics and refunds.
 Hand-made exports with hand-computed answers; each scenario is its own shop and
 one dbt build serves them all."""
@@ -113,7 +113,7 @@ def alert_rows() -> dict:
         "messages": [
             # d1 on 06-09 (replied after 10 s), rates 失望 on 06-10 09:00, then writes
             # again at 10:00 (replied after 5 s): the rating links to the latest reception
-            # of its day, the 06-10 one (contract §4: that day, else the day before).
+            # of its day, the 06-10 one (docs/metrics.md §14: that day, else the day before).
             msg(shop, "al", "d1", "buyer", "2026-06-09 14:00:00"),
             msg(shop, "al", "d1", "agent", "2026-06-09 14:00:10"),
             msg(shop, "al", "d1", "buyer", "2026-06-10 10:00:00"),
@@ -209,7 +209,7 @@ def team_day(db_path, team: str, day: str) -> dict:
     )
 
 
-# Teams and periods (metrics.md §9) ------------------------------------------------------
+# Teams and periods (docs/metrics.md §9) ------------------------------------------------------
 
 
 def test_team_counts_a_buyer_served_by_two_pre_sales_accounts_once(wh):
@@ -314,7 +314,7 @@ def test_weekly_and_monthly_shop_figures_sum_the_days(wh):
     assert (may["received_buyer_cnt"], may["reply_rate"]) == (1, pytest.approx(1.0))
 
 
-# Refunds (metrics.md §13) ---------------------------------------------------------------
+# Refunds (docs/metrics.md §13) ---------------------------------------------------------------
 
 
 def test_refunds_of_a_partly_refunded_order_are_reported_apart(wh):
@@ -338,7 +338,7 @@ def test_refunds_of_a_partly_refunded_order_are_reported_apart(wh):
     assert week["refund_amt"] == Decimal("30.00")
 
 
-# Platform assessment (metrics.md §10) ---------------------------------------------------
+# Platform assessment (docs/metrics.md §10) ---------------------------------------------------
 
 
 def assessed(db_path, preset: str) -> dict[str, tuple]:
@@ -410,7 +410,7 @@ def test_a_window_build_rewrites_the_assessment_days_after_it(tmp_path, wh):
         assert assessed(db_path, preset) == assessed(wh, preset)
 
 
-# Targets and alerts (metrics.md §11) ----------------------------------------------------
+# Targets and alerts (docs/metrics.md §11) ----------------------------------------------------
 
 
 def target(db_path, shop: str, metric: str, period: str = "day") -> dict:
@@ -505,7 +505,7 @@ def test_a_disappointed_rating_links_to_the_reception_it_rates(wh):
     assert day_before["detail"] == "rating r_d2: 2"
 
 
-# Question topics (metrics.md §12) -------------------------------------------------------
+# Question topics (docs/metrics.md §12) -------------------------------------------------------
 
 
 def test_question_topics_by_first_matching_message_with_seed_order_ties(wh):

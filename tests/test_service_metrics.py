@@ -1,4 +1,4 @@
-"""Service metrics (metrics.md §2, §3, §6, §8): receptions, sessions, rounds,
+"""Service metrics (docs/metrics.md §2, §3, §6, §8): receptions, sessions, rounds,
 response times, concurrency and the platform indicators.
 
 One warehouse holds every scenario, each in its own shop, built once for the
@@ -44,7 +44,7 @@ def scenario_rows() -> dict[str, list[dict]]:
     def add(shop: str, agent: str, buyer: str, transcript: str, day: str = d1) -> None:
         messages.extend(conversation(shop, agent, buyer, day, transcript))
 
-    # metrics.md §3 worked example.
+    # docs/metrics.md §3 worked example.
     add(
         "example", "a", "b",
         "buyer 10:10:15, buyer 10:15:20, agent 10:18:10, buyer 10:18:30, agent 10:19:00, "
@@ -234,7 +234,7 @@ def mart_contents(db, mart):
     return query(db, f"select * from marts.{mart} order by all")
 
 
-# §3 worked example -------------------------------------------------------------
+# docs/metrics.md §3 worked example -------------------------------------------------------------
 
 
 def test_worked_example_rounds(warehouse):
@@ -269,7 +269,7 @@ def test_worked_example_agent_day(warehouse):
     assert row["avg_reception_duration_s"] == pytest.approx(1185.0)
 
 
-# §3.1 rounds ---------------------------------------------------------------------
+# docs/metrics.md §3.1 rounds
 
 
 def test_buyer_burst_is_one_round_timed_from_its_first_message(warehouse):
@@ -357,7 +357,7 @@ def test_order_ties_go_by_message_id_as_text_not_insertion_or_number(warehouse):
     assert agent_day(warehouse, "tie_text")["replied_buyer_cnt"] == 4
 
 
-# §3.3 midnight ---------------------------------------------------------------------
+# docs/metrics.md §3.3 midnight
 
 
 def test_rounds_do_not_cross_midnight(warehouse):
@@ -399,7 +399,7 @@ def test_reply_after_midnight_counts_nowhere_when_the_buyer_does_not_write(wareh
     )
 
 
-# §3.4 timed waits, §2.5 sessions -----------------------------------------------------
+# docs/metrics.md §3.4 timed waits, §2.5 sessions
 
 
 def test_wait_over_max_wait_is_replied_but_untimed_and_splits_the_session(warehouse):
@@ -450,7 +450,7 @@ def test_agent_messages_before_the_buyer_are_in_sessions_and_answer_nothing(ware
     assert agent_day(warehouse, "agent_first")["consult_buyer_cnt"] == 1
 
 
-# §2.2–2.4 receptions, filters, accounts -----------------------------------------------
+# docs/metrics.md §2.2–2.4 receptions, filters, accounts
 
 
 def test_buyer_on_two_accounts_is_two_receptions_and_one_shop_buyer(warehouse):
@@ -521,7 +521,7 @@ def test_rates_are_null_and_counts_zero_when_every_reception_is_filtered(warehou
     assert presets(warehouse, "all_filtered", "a") == {}
 
 
-# §3.7–3.8 slow rounds and SLA boundaries ------------------------------------------------
+# docs/metrics.md §3.7–3.8 slow rounds and SLA boundaries
 
 
 def test_slow_reception_has_at_least_three_slow_rounds(warehouse):
@@ -543,7 +543,7 @@ def test_wait_of_exactly_slow_reply_is_not_slow_and_exactly_reply_sla_is_within(
     assert row["replied_3min_round_cnt"] == 2 and row["reply_3min_rate"] == pytest.approx(2 / 3)
 
 
-# §2.6 concurrency ------------------------------------------------------------------------
+# docs/metrics.md §2.6 concurrency
 
 
 def test_max_concurrency_counts_touching_sessions_as_open_together(warehouse):
@@ -597,7 +597,7 @@ def test_reception_duration_over_replied_receptions(warehouse):
     assert row["avg_reception_duration_s"] == pytest.approx(3299 / 4)
 
 
-# §6 platform indicators -------------------------------------------------------------------
+# docs/metrics.md §6 platform indicators
 
 
 def test_platform_window_edges(warehouse):

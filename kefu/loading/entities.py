@@ -1,9 +1,10 @@
-"""What each landing-zone entity looks like: its columns, their header aliases and vocabularies.
+"""What each landing-zone entity looks like: its columns, their kinds and vocabularies.
 
 Headers are matched after `normalise_header`: BOM stripped, trimmed, lower-cased, runs of
-spaces and hyphens turned into one underscore ("Message ID" -> "message_id"). The Chinese
-aliases of contract §1 are accepted, plus the ones invented below for the entities where the
-contract names none (marked "ours" in docs/decisions-loader.md).
+spaces and hyphens turned into one underscore ("Message ID" -> "message_id"). Which headers
+name which column (the built-in Chinese aliases included) is data, not code: the mappings of
+kefu/mappings/ (see kefu.loading.mappings and docs/mappings.md; the landing format is
+docs/landing.md).
 """
 
 from __future__ import annotations
@@ -38,12 +39,7 @@ class Column:
     name: str
     kind: Kind
     required: bool = False
-    aliases: tuple[str, ...] = ()
     default: str | None = None  # SQL literal used when the value is empty
-
-    def label(self) -> str:
-        """The column with its first alias, for messages: "sent_at (发送时间)"."""
-        return f"{self.name} ({self.aliases[0]})" if self.aliases else self.name
 
 
 @dataclass(frozen=True)
@@ -68,29 +64,29 @@ class Entity:
 
 # Shared columns ---------------------------------------------------------------------------
 
-SHOP_ID = Column("shop_id", Kind.ID, True, ("店铺ID", "店铺编号"))
-BUYER_ID = Column("buyer_id", Kind.ID, True, ("买家", "买家ID", "买家昵称", "买家账号"))
-AGENT_ID = Column("agent_id", Kind.ID, True, ("客服", "客服账号", "客服ID", "子账号"))
+SHOP_ID = Column("shop_id", Kind.ID, True)
+BUYER_ID = Column("buyer_id", Kind.ID, True)
+AGENT_ID = Column("agent_id", Kind.ID, True)
 
 ENTITIES: dict[str, Entity] = {
     "shops": Entity(
         "shops",
         (
             SHOP_ID,
-            Column("platform", Kind.PLATFORM, aliases=("平台",)),
-            Column("shop_name", Kind.TEXT, aliases=("店铺名称", "店铺名")),
-            Column("timezone", Kind.TIMEZONE, aliases=("时区",)),
-            Column("ruleset", Kind.TEXT, aliases=("规则集", "考核规则")),
+            Column("platform", Kind.PLATFORM),
+            Column("shop_name", Kind.TEXT),
+            Column("timezone", Kind.TIMEZONE),
+            Column("ruleset", Kind.TEXT),
         ),
     ),
     "agents": Entity(
         "agents",
         (
-            Column("agent_id", Kind.ID, True, ("客服", "客服账号", "客服ID", "子账号")),
+            Column("agent_id", Kind.ID, True),
             SHOP_ID,
-            Column("agent_name", Kind.TEXT, aliases=("客服名称", "客服姓名", "姓名")),
-            Column("team", Kind.TEAM, aliases=("组别", "分组", "客服组")),
-            Column("employee_id", Kind.TEXT, aliases=("工号", "员工编号")),
+            Column("agent_name", Kind.TEXT),
+            Column("team", Kind.TEAM),
+            Column("employee_id", Kind.TEXT),
         ),
     ),
     "filters": Entity(
@@ -98,49 +94,49 @@ ENTITIES: dict[str, Entity] = {
         (
             SHOP_ID,
             BUYER_ID,
-            Column("reason", Kind.TEXT, aliases=("原因", "过滤原因")),
+            Column("reason", Kind.TEXT),
         ),
     ),
     "messages": Entity(
         "messages",
         (
-            Column("message_id", Kind.ID, True, ("消息ID", "消息编号")),
+            Column("message_id", Kind.ID, True),
             SHOP_ID,
             BUYER_ID,
             AGENT_ID,
-            Column("sender_role", Kind.ROLE, True, ("发送方", "发送者", "角色")),
-            Column("sent_at", Kind.TIMESTAMP, True, ("发送时间", "消息时间")),
-            Column("msg_type", Kind.TEXT, aliases=("消息类型",)),
-            Column("content", Kind.CONTENT, aliases=("内容", "消息内容")),
+            Column("sender_role", Kind.ROLE, True),
+            Column("sent_at", Kind.TIMESTAMP, True),
+            Column("msg_type", Kind.TEXT),
+            Column("content", Kind.CONTENT),
         ),
         dedupe_key=("shop_id", "message_id"),
     ),
     "orders": Entity(
         "orders",
         (
-            Column("order_id", Kind.ID, True, ("订单号", "订单编号", "订单ID")),
+            Column("order_id", Kind.ID, True),
             SHOP_ID,
             BUYER_ID,
-            Column("created_at", Kind.TIMESTAMP, True, ("下单时间", "创建时间")),
-            Column("paid_at", Kind.TIMESTAMP, aliases=("付款时间", "支付时间")),
-            Column("amount", Kind.AMOUNT, True, ("实付金额", "实付款", "支付金额")),
-            Column("quantity", Kind.QUANTITY, aliases=("件数", "购买数量", "数量"), default="1"),
-            Column("status", Kind.TEXT, aliases=("订单状态", "状态")),
-            Column("refund_amount", Kind.AMOUNT, aliases=("退款金额",), default="0"),
-            Column("updated_at", Kind.TIMESTAMP, aliases=("更新时间", "修改时间")),
+            Column("created_at", Kind.TIMESTAMP, True),
+            Column("paid_at", Kind.TIMESTAMP),
+            Column("amount", Kind.AMOUNT, True),
+            Column("quantity", Kind.QUANTITY, default="1"),
+            Column("status", Kind.TEXT),
+            Column("refund_amount", Kind.AMOUNT, default="0"),
+            Column("updated_at", Kind.TIMESTAMP),
         ),
         dedupe_identical=True,
     ),
     "ratings": Entity(
         "ratings",
         (
-            Column("rating_id", Kind.ID, True, ("评价ID", "评价编号")),
+            Column("rating_id", Kind.ID, True),
             SHOP_ID,
             BUYER_ID,
             AGENT_ID,
-            Column("rated_at", Kind.TIMESTAMP, True, ("评价时间",)),
-            Column("score", Kind.SCORE, True, ("评分", "满意度")),
-            Column("channel", Kind.TEXT, aliases=("渠道", "评价渠道")),
+            Column("rated_at", Kind.TIMESTAMP, True),
+            Column("score", Kind.SCORE, True),
+            Column("channel", Kind.TEXT),
         ),
         dedupe_key=("shop_id", "rating_id"),
     ),
@@ -225,12 +221,3 @@ _SEPARATORS = re.compile(r"[\s\-]+")
 def normalise_header(header: str) -> str:
     """BOM stripped, trimmed, lower-cased, spaces/hyphens -> '_' ("Message ID" -> "message_id")."""
     return _SEPARATORS.sub("_", header.replace("\ufeff", "").strip()).lower()
-
-
-def header_lookup(entity: Entity) -> dict[str, str]:
-    """Normalised header or alias -> canonical column name."""
-    lookup: dict[str, str] = {}
-    for column in entity.columns:
-        for name in (column.name, *column.aliases):
-            lookup[normalise_header(name)] = column.name
-    return lookup

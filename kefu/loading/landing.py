@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from kefu.schema import ENTITY_ORDER
 
@@ -42,6 +42,12 @@ class LandingFile:
     def name(self) -> str:
         return self.relative.rsplit("/", 1)[-1]
 
+    @property
+    def within_entity(self) -> PurePosixPath:
+        """The path inside the entity folder (what a mapping's `folders` and `files` see)."""
+        parts = PurePosixPath(self.relative).parts
+        return PurePosixPath(*parts[1:]) if len(parts) > 1 else PurePosixPath(self.relative)
+
 
 @dataclass(frozen=True)
 class LandingScan:
@@ -52,8 +58,13 @@ class LandingScan:
     notes: list[str] = field(default_factory=list)  # "path: what is odd about it", still loaded
 
 
+MAPPINGS_FOLDER = "mappings"  # the user's column mappings (kefu.loading.mappings), not data
+
+
 def is_ignored(relative: Path) -> bool:
-    """Hidden files or folders, and Excel lock files (~$...)."""
+    """Hidden files or folders, Excel lock files (~$...) and the `mappings/` folder."""
+    if relative.parts and relative.parts[0] == MAPPINGS_FOLDER:
+        return True
     return any(part.startswith((".", "~$")) for part in relative.parts)
 
 

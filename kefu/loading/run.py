@@ -10,9 +10,11 @@ from pathlib import Path
 
 import duckdb
 
+from kefu import progress
 from kefu.loading.bounds import DEFAULT_RULESET, Bounds, read_bounds, shop_bounds, today_utc
 from kefu.loading.entities import ENTITIES, Entity, Reason
 from kefu.loading.landing import LandingFile, scan_landing
+from kefu.loading.mappings import MappingError, MappingSet, load_mappings
 from kefu.loading.readers import (
     SRC,
     FileRejected,
@@ -48,13 +50,32 @@ CRASH_ENV = "KEFU_CRASH_AFTER_ROWS_OF"
 CRASH_EXIT_CODE = 17
 
 
-def load_landing(db_path: Path, landing_dir: Path, load_day: dt.date | None = None) -> LoadReport:
+def load_landing(
+    db_path: Path,
+    landing_dir: Path,
+    load_day: dt.date | None = None,
+    mappings_dir: Path | None = None,
+) -> LoadReport:
     """Load every file of `landing_dir` not loaded before into the raw schema of `db_path`.
 
     `load_day` (default: today, UTC) only bounds the times a row may carry (see
-    kefu.loading.bounds); it never enters a stored value."""
+    kefu.loading.bounds); it never enters a stored value. Column mappings: the shipped ones,
+    `landing_dir/mappings/` and `mappings_dir` (see kefu.loading.mappings)."""
     load_day = load_day or today_utc()
     bounds = read_bounds()
+    try:
+        mappings = load_mappings(landing_dir if landing_dir.is_dir() else None, mappings_dir)
+    except MappingError as exc:
+        report = LoadReport(0)
+        report.files.append(
+            FileResult(
+                str(exc).split(": ", 1)[0],
+                None,
+                Outcome.REJECTED,
+                message=str(exc).split(": ", 1)[1],
+            )
+        )
+        return report
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(db_path)) as con:
         con.execute("set enable_progress_bar = false")
@@ -73,9 +94,11 @@ def load_landing(db_path: Path, landing_dir: Path, load_day: dt.date | None = No
             return report
         scan = scan_landing(landing_dir)
         with tempfile.TemporaryDirectory(prefix="kefu-load-") as workdir:
-            for landing_file in scan.files:
-                context = LoadContext(report.load_run_id, Path(workdir), load_day, bounds)
+            for index, landing_file in enumerate(scan.files, start=1):
+                context = LoadContext(report.load_run_id, Path(workdir), load_day, bounds, mappings)
                 report.files.append(load_file(con, landing_file, context))
+                rows = report.totals()["rows_loaded"]
+                progress.file_loaded(index, len(scan.files), landing_file.relative, rows)
         report.files += [FileResult(path, None, Outcome.IGNORED) for path in scan.ignored]
         report.files += [
             FileResult(note.split(": ", 1)[0], None, Outcome.NOTED, message=note.split(": ", 1)[1])
@@ -92,6 +115,7 @@ class LoadContext:
     workdir: Path
     load_day: dt.date
     bounds: dict[str, Bounds]
+    mappings: MappingSet
 
 
 def load_file(
@@ -114,9 +138,11 @@ def load_file(
         return FileResult(landing_file.relative, entity.name, Outcome.SKIPPED)
     try:
         source = read_source(con, landing_file, fp, workdir)
+        mapping = context.mappings.for_file(entity.name, landing_file.within_entity)
         plan = CleanPlan(
             entity=entity,
-            columns=match_columns(entity, source.headers),
+            mapping=mapping,
+            columns=match_columns(entity, source.headers, mapping),
             headers=source.headers,
             line_sql=source.line_sql,
             timezones=shop_timezones(con) if entity.has_timestamps else {},

@@ -4,13 +4,18 @@
 `_errors` (list of {column_name, reason}, one per failing column, NULL for good rows) and
 `_raw_values` (JSON object of the row as read, original header names, NULL for good rows).
 
+Which header fills which column, and the file's constants, value maps, extra time formats
+and derived ids, come from the file's mapping (kefu.loading.mappings, docs/mappings.md).
+
 Cleaning rules, by column kind (kefu.loading.entities.Kind):
 - every value is trimmed and an empty value is NULL (content is kept exactly as read);
+  then the mapping's value map of the column, if any, renames it;
 - a required column with no value: `missing required value`;
 - timestamps: `YYYY-MM-DD HH:MM[:SS[.fff]]` (also `/` as date separator, `T` between date
   and time, one-digit month/day/hour) is the shop's local time, stored as is; the same with
   `Z` or an offset (`+08`, `+0800`, `+08:00`) is converted to the shop's local time, using
-  the shop timezones known at load time (default Asia/Shanghai); anything else:
+  the shop timezones known at load time (default Asia/Shanghai); else one of the
+  mapping's `time_formats` (strptime, local time); anything else:
   `unparseable timestamp` (a date without a time too);
 - amounts: `¥`/`￥` and thousands commas removed, DECIMAL(18, 2) (half-up rounding of more
   decimals); not a number: `non-numeric amount`; below 0: `negative amount`; empty optional
@@ -47,9 +52,9 @@ from kefu.loading.entities import (
     Entity,
     Kind,
     Reason,
-    header_lookup,
     normalise_header,
 )
+from kefu.loading.mappings import Mapping
 from kefu.loading.readers import SRC, FileRejected
 from kefu.loading.sql import PREFIX_CHARS, prefix, short_error, sql_literal
 
@@ -101,26 +106,58 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
 # Header matching --------------------------------------------------------------------------
 
 
-def match_columns(entity: Entity, headers: list[str]) -> dict[str, int]:
-    """Canonical column -> index in `headers`; FileRejected when a required one is missing
-    or two headers name the same column."""
-    lookup = header_lookup(entity)
-    found: dict[str, int] = {}
-    for index, header in enumerate(headers):
-        canonical = lookup.get(normalise_header(header))
-        if canonical is None:
-            continue  # an extra column: ignored
-        if canonical in found:
-            first = headers[found[canonical]]
-            raise FileRejected(
-                f"ambiguous header: {first!r} and {header!r} both name column {canonical}"
-            )
-        found[canonical] = index
-    missing = [column.label() for column in entity.required if column.name not in found]
+def match_columns(entity: Entity, headers: list[str], mapping: Mapping) -> dict[str, int]:
+    """Canonical column -> index in `headers` (by the file's mapping, see
+    kefu.loading.mappings); FileRejected when a required column is neither in the file nor a
+    constant of the mapping, or two headers name the same column. A column the mapping
+    gives a constant for is taken from the constant, not from the file."""
+    found, _ = header_matches(entity, headers, mapping)
+    missing = missing_columns(entity, found, mapping)
     if missing:
         plural = "s" if len(missing) > 1 else ""
-        raise FileRejected(f"missing required column{plural}: {', '.join(missing)}")
+        labels = ", ".join(mapping.label(name) for name in missing)
+        raise FileRejected(f"missing required column{plural}: {labels}")
     return found
+
+
+def header_matches(
+    entity: Entity, headers: list[str], mapping: Mapping
+) -> tuple[dict[str, int], list[int]]:
+    """Canonical column -> index in `headers`, and the indexes of the headers that name no
+    column; FileRejected when two headers name the same column (unless one of them is named
+    by the file's own mapping and the other only by the built-in aliases: the first wins)."""
+    lookup = mapping.lookup()
+    found: dict[str, int] = {}
+    unmatched: list[int] = []
+    for index, header in enumerate(headers):
+        canonicals = lookup.get(normalise_header(header))
+        if canonicals is None:
+            unmatched.append(index)  # an extra column: ignored
+            continue
+        for canonical in canonicals:
+            if canonical in mapping.constants:
+                continue  # the constant wins
+            if canonical in found:
+                first = headers[found[canonical]]
+                first_specific = normalise_header(first) in mapping.specific
+                if first_specific == (normalise_header(header) in mapping.specific):
+                    raise FileRejected(
+                        f"ambiguous header: {first!r} and {header!r} both name column {canonical}"
+                    )
+                if first_specific:
+                    continue  # the file's own mapping beats a built-in alias
+            found[canonical] = index
+    return found, unmatched
+
+
+def missing_columns(entity: Entity, found: dict[str, int], mapping: Mapping) -> list[str]:
+    """The required columns neither in the file nor a constant of the mapping."""
+    given = set(mapping.constants) | set(mapping.derived_ids)
+    return [
+        column.name
+        for column in entity.required
+        if column.name not in found and column.name not in given
+    ]
 
 
 def json_keys(headers: list[str]) -> list[str]:
@@ -146,6 +183,7 @@ class CleanPlan:
     """Everything the cleaning query needs to know about one file."""
 
     entity: Entity
+    mapping: Mapping  # constants, value maps, time formats (kefu.loading.mappings)
     columns: dict[str, int]  # canonical column -> c{index} in _src
     headers: list[str]
     line_sql: str
@@ -206,12 +244,28 @@ def clean_sql(plan: CleanPlan) -> str:
 
 
 def _raw_value(plan: CleanPlan, column: Column) -> str:
+    sources = plan.mapping.derived_ids.get(column.name)
+    if sources is not None and column.name not in plan.columns:
+        by_name = {c.name: c for c in plan.entity.columns}
+        parts = ", ".join(f"coalesce({_raw_value(plan, by_name[name])}, '')" for name in sources)
+        return f"'h' || left(md5(concat_ws(chr(31), {parts})), 20)"
+    constant = plan.mapping.constants.get(column.name)
+    if constant is not None:
+        return f"cast({sql_literal(constant)} as varchar)"
     index = plan.columns.get(column.name)
     if index is None:
         return "cast(null as varchar)"
     if column.kind is Kind.CONTENT:
-        return f"nullif(c{index}, '')"
-    return f"nullif(trim(c{index}), '')"
+        value = f"nullif(c{index}, '')"
+    else:
+        value = f"nullif(trim(c{index}), '')"
+    words = plan.mapping.values.get(column.name)
+    if not words:
+        return value
+    branches = " ".join(
+        f"when {sql_literal(word)} then {sql_literal(meaning)}" for word, meaning in words.items()
+    )
+    return f"(case {value} {branches} else {value} end)"
 
 
 def _typed_value(plan: CleanPlan, column: Column) -> str:
@@ -219,6 +273,9 @@ def _typed_value(plan: CleanPlan, column: Column) -> str:
     kind = column.kind
     if kind is Kind.TIMESTAMP:
         expression = f"kefu_timestamp({value}, {_timezone_of_row(plan)})"
+        if plan.mapping.time_formats:
+            formats = ", ".join(sql_literal(f) for f in plan.mapping.time_formats)
+            expression = f"coalesce({expression}, try_strptime({value}, [{formats}]))"
     elif kind is Kind.AMOUNT:
         expression = f"kefu_amount({value})"
     elif kind is Kind.QUANTITY:

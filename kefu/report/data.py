@@ -1,6 +1,6 @@
 """The figures of one shop's report, read from the marts into plain JSON-ready values.
 
-Everything is computed from summed numerators and denominators (metrics.md §8): a rate
+Everything is computed from summed numerators and denominators (docs/metrics.md §8): a rate
 over a week or a month is Σ numerator / Σ denominator of the daily rows, never an
 average of daily rates. Buyer counts summed over days are buyer-days (§9)."""
 
@@ -15,7 +15,7 @@ import duckdb
 from kefu.report.periods import MIN_HEATMAP_DAYS, MIN_TREND_DAYS, Period, date_range
 from kefu.report.targets import DEFAULT_TARGETS, HEADLINE_METRICS, Target
 
-SLA_S = 180  # the "3-minute" line of the wait histogram (reply_sla_s, metrics §0)
+SLA_S = 180  # the "3-minute" line of the wait histogram (reply_sla_s, docs/metrics.md §0)
 WAIT_BIN_S = 30
 WAIT_BINS_UP_TO_S = 600
 ALERT_ROWS_IN_PAGE = 300  # the page lists this many alerts; the workbook lists them all

@@ -228,7 +228,7 @@ def render_html(data: dict, source_name: str) -> str:
     leader_cols = list(LEADERBOARD_COLUMNS)
     funnel_note = (
         "询单 funnel of the period; days whose final payments can still arrive "
-        "(metrics §4.6) are shaded as 未定 maturing."
+        "(docs/metrics.md §4.6) are shaded as 未定 maturing."
     )
     maturing_days = data["totals"]["maturing_day_cnt"]
     if maturing_days:

@@ -1,4 +1,4 @@
-"""Where a report reads its marts: the published file (contract §5) when it exists,
+"""Where a report reads its marts: the published file (docs/metrics.md §14) when it exists,
 else the warehouse itself, always opened read-only."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Headline metrics of the scorecard and their default targets (metrics.md §11).
+"""Headline metrics of the scorecard and their default targets (docs/metrics.md §11).
 
 The defaults are the `taobao_tool` targets of the spec; when the marts hold
 `kpi_target_status` (targets as data, with a shop's own rows winning), the report

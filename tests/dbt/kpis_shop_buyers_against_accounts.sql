@@ -1,6 +1,6 @@
 -- A shop counts each buyer once per day, so its reception buyer counts never
--- exceed the sum over its accounts (contract §3, shop_daily_kpis). Conversion is
--- credited once (metrics.md §4.7, v2): the accounts' inquiries plus the
+-- exceed the sum over its accounts (docs/metrics.md §14, shop_daily_kpis). Conversion is
+-- credited once (docs/metrics.md §4.7, v2): the accounts' inquiries plus the
 -- assisted ones are the day's inquiry receptions, and so cover the shop's
 -- inquiry buyers; every buyer an account counts as ordered or converted, the
 -- shop counts too (Σ over accounts of conversions may be below or above the

@@ -1,4 +1,4 @@
--- One success, one account (metrics.md §4.7, v2), per received reception of
+-- One success, one account (docs/metrics.md §4.7, v2), per received reception of
 -- int_receptions_inquired: an account-level conversion is a buyer-level one
 -- (an order converting the account is a following order); an assisted
 -- reception is an inquiry with a following order, none converting its

@@ -2,7 +2,7 @@
 -- paid order of stg_exports__orders by paid_date: the paid_sales_amt that
 -- shop_daily_kpis shows) equal the accounts' credited sales (Σ cs_sales_amt of
 -- int_agent_days_sold) plus the shop's silent sales, in amount and in orders;
--- the shop's paid and credited figures match them (metrics.md §5.3–5.6). A
+-- the shop's paid and credited figures match them (docs/metrics.md §5.3–5.6). A
 -- credit step that drops or doubles an order breaks one of these. Returns the
 -- shop-days where they do not hold.
 with

@@ -1,5 +1,5 @@
 -- Each order is credited to at most one account, the one its shop's
--- attribution_mode picks (metrics.md §5.2–5.3): order → the order credit,
+-- attribution_mode picks (docs/metrics.md §5.2–5.3): order → the order credit,
 -- payment → the payment credit, order_first → the order credit, else the
 -- payment credit; and every credited paid order of fct_order_credits is
 -- counted once in the accounts' cs_order_cnt of its payment day. Returns the

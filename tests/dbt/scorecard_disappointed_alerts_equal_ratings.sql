@@ -1,4 +1,4 @@
--- Every disappointed rating is one alert (metrics.md §11): per shop and day,
+-- Every disappointed rating is one alert (docs/metrics.md §11): per shop and day,
 -- the disappointed_rating alerts equal Σ disappointed_cnt of agent_daily_kpis.
 with
 

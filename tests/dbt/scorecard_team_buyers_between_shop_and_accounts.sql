@@ -1,4 +1,4 @@
--- A team counts each buyer once per day (metrics.md §9): its buyer counts
+-- A team counts each buyer once per day (docs/metrics.md §9): its buyer counts
 -- never exceed the sum over its accounts nor the shop's count, and the teams
 -- together cover at least the shop's buyers (each shop buyer wrote to some team).
 with

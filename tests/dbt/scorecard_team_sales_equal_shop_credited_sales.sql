@@ -1,6 +1,6 @@
 -- Every credited order belongs to one account and so to one team: Σ over the
 -- teams of cs_sales_amt = the shop's
--- credited sales of that payment day (metrics.md §9).
+-- credited sales of that payment day (docs/metrics.md §9).
 with
 
 team_daily_kpis as (

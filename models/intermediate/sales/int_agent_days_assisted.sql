@@ -1,5 +1,5 @@
 -- One row per (shop_id, agent_id, biz_date = payment local date) with an
--- assist (协助跟进, metrics.md §5.5): buyers of orders paid that day and
+-- assist (协助跟进, docs/metrics.md §5.5): buyers of orders paid that day and
 -- credited to another account, to whom this account gave a serving reply from
 -- the start of created_date − consult_window_days up to paid_at, both ends
 -- included. Silent orders give no assists.

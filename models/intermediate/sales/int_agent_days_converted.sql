@@ -1,5 +1,5 @@
 -- One row per (shop_id, agent_id, biz_date) with a received reception: the
--- account's inquiry conversion of that reception day (metrics.md §4), with the
+-- account's inquiry conversion of that reception day (docs/metrics.md §4), with the
 -- day's maturity flags. Credited once (§4.7, v2): an inquiry counts only
 -- through following orders that convert this account; an assisted inquiry
 -- (its orders convert only other accounts) is left out, so the account's

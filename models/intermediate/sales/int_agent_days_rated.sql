@@ -1,5 +1,5 @@
 -- One row per (shop_id, agent_id, biz_date = rated local date) with a rating:
--- satisfaction counts and 好评率 (metrics.md §7). Every rating with a known
+-- satisfaction counts and 好评率 (docs/metrics.md §7). Every rating with a known
 -- score counts, whatever the filter list.
 with
 

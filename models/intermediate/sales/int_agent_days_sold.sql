@@ -1,5 +1,5 @@
 -- One row per (shop_id, agent_id, biz_date = payment local date) with a
--- credited paid order: the account's 客服销售 figures (metrics.md §5.4) and the
+-- credited paid order: the account's 客服销售 figures (docs/metrics.md §5.4) and the
 -- refunds of those orders (§13, reported apart, never deducted).
 with
 

@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 -- One row per order (shop_id, order_id), its latest version, with its order
 -- credit, payment credit and the credit the shop's attribution_mode keeps
--- (metrics.md §5.2–5.3). A paid order with no credit is silent (静默下单).
+-- (docs/metrics.md §5.2–5.3). A paid order with no credit is silent (静默下单).
 -- A table, not a view: several models and tests read it, so it is computed
 -- once per build instead of once per reader (10M-message warehouses).
 with

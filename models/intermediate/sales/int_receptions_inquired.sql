@@ -1,9 +1,9 @@
 {{ config(materialized='table') }}
 -- One row per received reception (shop_id, agent_id, buyer_id, biz_date) with
--- its conversion flags (metrics.md §4): following order, after-sale or
+-- its conversion flags (docs/metrics.md §4): following order, after-sale or
 -- inquiry, ordered, paid by the end of D+1 and of D + final_pay_days, and the
 -- maturity of those figures against the as-of date.
--- Two sets of conversion flags (metrics.md §4.7, v2): the buyer-level ones
+-- Two sets of conversion flags (docs/metrics.md §4.7, v2): the buyer-level ones
 -- (is_inquiry, has_order, is_paid_*), over every following order, that shop
 -- and team figures count; and the account-level ones (is_account_*,
 -- has_account_order), only through following orders that convert this
@@ -48,7 +48,7 @@ received_receptions as (
 -- Orders of the same shop and buyer that can matter: created from
 -- t0 − after_sale_days (earlier paid orders) up to the end of D+1 (following
 -- orders). The latest order version counts; status and refunds do not.
--- The converting account of an order (metrics.md §4.7): its credited account
+-- The converting account of an order (docs/metrics.md §4.7): its credited account
 -- (§5.2–5.3) once paid, its order-time account (下单判定) while not yet paid,
 -- nobody for a silent order. "Paid" is judged at the end of D +
 -- final_pay_days, the instant day D's figures become final: a payment after

@@ -1,5 +1,5 @@
 {{ config(materialized='table') }}
--- One row per serving reply (metrics.md §5.1): a valid reply (agent / assist)
+-- One row per serving reply (docs/metrics.md §5.1): a valid reply (agent / assist)
 -- in a received (unfiltered) reception, keyed by the reception it belongs to.
 -- Follow-ups, replies before the buyer's first message of the day and replies
 -- in after-sale receptions all count; filtered receptions and days on which

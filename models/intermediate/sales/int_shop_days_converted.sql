@@ -1,5 +1,5 @@
 -- One row per (shop_id, biz_date) with a received reception: the shop's
--- inquiry conversion of that reception day (metrics.md §4, contract §3
+-- inquiry conversion of that reception day (docs/metrics.md §4, docs/metrics.md §14
 -- shop_daily_kpis). A buyer counts once per shop and day, as inquiry /
 -- ordered / converted when any of that day's receptions is (assisted ones
 -- included), whichever account earned it (§4.7): every following order counts.

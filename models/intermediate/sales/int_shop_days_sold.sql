@@ -1,6 +1,6 @@
 -- One row per (shop_id, biz_date = payment local date) with a paid order: paid
 -- sales split into credited (客服销售) and silent (静默) sales, with the 客单价
--- of each side (metrics.md §5.6). Buyers are counted distinct per shop and day.
+-- of each side (docs/metrics.md §5.6). Buyers are counted distinct per shop and day.
 with
 
 int_orders_credited as (

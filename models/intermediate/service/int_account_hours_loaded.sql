@@ -1,17 +1,10 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- Incremental on biz_date, like the marts: a window build deletes and rebuilds
 -- only the window's days, reading only those days of its inputs; a day's rows
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per (shop_id, agent_id, biz_date, hour) with activity: a buyer
 -- message of a reception, or a session of a received reception open in that
 -- hour. 最大同时接待 max_concurrent_receptions = the largest number of
--- sessions open at one instant of the hour (metrics.md §2.6); a session is
+-- sessions open at one instant of the hour (docs/metrics.md §2.6); a session is
 -- open from its first to its last message, both ends included, so at equal
 -- times starts count before ends. The day's figure is the maximum of its hours.
 -- Counted with a running sum over start (+1) / end (-1) events, no self-join:

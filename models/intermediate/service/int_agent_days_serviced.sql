@@ -1,15 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- Incremental on biz_date, like the marts: a window build deletes and rebuilds
 -- only the window's days, reading only those days of its inputs; a day's rows
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per (shop_id, agent_id, biz_date) with a reception: the service
--- figures of the agent scorecard (metrics.md §2, §3). Counts and sums are 0 on
+-- figures of the agent scorecard (docs/metrics.md §2, §3). Counts and sums are 0 on
 -- a row without that activity; rates and averages are NULL on a 0 denominator.
 -- Table, not view: the shop-day figures, agent_daily_kpis and the data tests
 -- read it (cheap to store: one row per account-day).

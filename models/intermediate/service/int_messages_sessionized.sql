@@ -1,16 +1,9 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- Incremental on biz_date, like the marts: a window build deletes and rebuilds
 -- only the window's days, reading only those days of its inputs; a day's rows
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per message of a received (unfiltered) reception: every non-system
 -- message of the reception's (shop_id, agent_id, buyer_id, biz_date), agent and
--- auto messages before the buyer's first one included (metrics.md §2.5), with
+-- auto messages before the buyer's first one included (docs/metrics.md §2.5), with
 -- its session_seq. A new session starts where the gap to the previous message
 -- exceeds max_wait_s (exactly max_wait_s does not split). replies_through
 -- counts the valid replies (agent / assist) up to and including the message:

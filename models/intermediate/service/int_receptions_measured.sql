@@ -1,17 +1,10 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- Incremental on biz_date, like the marts: a window build deletes and rebuilds
 -- only the window's days, reading only those days of its inputs; a day's rows
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per reception (接待) (shop_id, agent_id, buyer_id, biz_date), filtered
 -- ones included: their figures are NULL, only is_filtered and first_message_at
--- are set (contract §3). Figures of received receptions come from their rounds
--- (metrics.md §3) and sessions (§2.5).
+-- are set (docs/metrics.md §14). Figures of received receptions come from their rounds
+-- (docs/metrics.md §3) and sessions (§2.5).
 -- Table, not view: the agent-day and shop-day figures and fct_receptions read it.
 with
 

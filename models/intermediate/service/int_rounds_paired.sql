@@ -1,14 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- Incremental on biz_date, like the marts: a window build deletes and rebuilds
 -- only the window's days, reading only those days of its inputs; a day's rows
 -- depend only on that day's messages and the master data (docs/decisions.md).
--- One row per round (对话轮次) of a received reception (metrics.md §3): a round
+-- One row per round (对话轮次) of a received reception (docs/metrics.md §3): a round
 -- opens at a buyer message when no round is open, takes the buyer messages
 -- that follow, and closes at the next valid reply (agent / assist) of the same
 -- reception day; a round still open at the end of the day is unreplied.

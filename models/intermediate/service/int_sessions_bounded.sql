@@ -1,16 +1,9 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- Incremental on biz_date, like the marts: a window build deletes and rebuilds
 -- only the window's days, reading only those days of its inputs; a day's rows
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- One row per session (会话) of a received reception: (shop_id, agent_id,
 -- buyer_id, biz_date, session_seq), open from its first to its last message
--- (metrics.md §2.5). A lone message is a session of duration 0.
+-- (docs/metrics.md §2.5). A lone message is a session of duration 0.
 -- Table, not view: the reception figures and the hourly load both read it, and
 -- it aggregates every message of received receptions.
 with

@@ -1,7 +1,7 @@
 -- One row per (shop_id, biz_date) with a reception. Buyer counts are
 -- de-duplicated per shop and day: a buyer counts as consulting / received /
 -- replied when any of that day's receptions is; filtered = consulting −
--- received, unreplied = received − replied (contract §3). Message and response
+-- received, unreplied = received − replied (docs/metrics.md §9). Message and response
 -- figures are summed over the shop's accounts.
 with
 

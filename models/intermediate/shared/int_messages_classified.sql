@@ -1,17 +1,10 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- Incremental on biz_date, like the marts: a window build deletes and rebuilds
 -- only the window's days, reading only those days of its inputs; a day's rows
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- A table: several models read it, and as a view each of them recomputed it (10M messages).
 -- One row per non-system message, keyed to its reception day
 -- (shop_id, agent_id, buyer_id, biz_date), with its role flags and whether the
--- buyer is filtered (metrics.md §1, §2.2). System messages are ignored everywhere.
+-- buyer is filtered (docs/metrics.md §1, §2.2). System messages are ignored everywhere.
 with
 
 stg_exports__messages as (

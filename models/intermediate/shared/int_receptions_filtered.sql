@@ -1,16 +1,9 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- Incremental on biz_date, like the marts: a window build deletes and rebuilds
 -- only the window's days, reading only those days of its inputs; a day's rows
 -- depend only on that day's messages and the master data (docs/decisions.md).
 -- A table: several models read it, and as a view each of them recomputed it (10M messages).
 -- One row per reception (接待): (shop_id, agent_id, buyer_id, biz_date) with at
--- least one buyer message (metrics.md §2.1), and whether it is filtered (§2.2).
+-- least one buyer message (docs/metrics.md §2.1), and whether it is filtered (§2.2).
 with
 
 int_messages_classified as (

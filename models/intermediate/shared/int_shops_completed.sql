@@ -1,5 +1,5 @@
 -- One row per shop seen in any export, with its ruleset's parameters
--- (metrics.md §0). A shop missing from shops/ gets the defaults.
+-- (docs/metrics.md §0). A shop missing from shops/ gets the defaults.
 with
 
 stg_exports__shops as (
@@ -60,7 +60,8 @@ with_parameters as (
         rulesets.after_sale_days,
         rulesets.consult_window_days,
         rulesets.final_pay_days,
-        rulesets.attribution_mode
+        rulesets.attribution_mode,
+        rulesets.payment_window_hours
     from completed
     inner join rulesets
         on completed.ruleset = rulesets.ruleset

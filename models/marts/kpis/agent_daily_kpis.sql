@@ -1,12 +1,5 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- One row per (shop_id, agent_id, biz_date) with a reception, a credited sale,
--- an assist or a rating: the agent scorecard of contract §3.
+-- an assist or a rating: the agent scorecard of docs/metrics.md §14.
 -- Service and conversion figures are dated by the reception day, sales and
 -- assists by the payment day, ratings by the rating day.
 with

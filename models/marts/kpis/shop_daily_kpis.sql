@@ -1,13 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- One row per (shop_id, biz_date) with a reception or a paid order. Buyer
 -- counts are de-duplicated per shop and day; message and response figures are
--- summed over the accounts; sales are dated by the payment day (contract §3).
+-- summed over the accounts; sales are dated by the payment day (docs/metrics.md §14).
 with
 
 int_shop_days_serviced as (
@@ -89,16 +82,7 @@ joined as (
 derived as (
     select
         joined.*,
-        {{ kefu_ratio('replied_buyer_cnt', 'received_buyer_cnt') }} as reply_rate,
-        {{ kefu_ratio('inq_pay_next_day_cnt', 'inquiry_buyer_cnt') }} as inq_to_pay_rate_next_day,
-        {{ kefu_ratio('inq_pay_final_cnt', 'inquiry_buyer_cnt') }} as inq_to_pay_rate_final,
-        {{ kefu_ratio('agent_msg_cnt', 'buyer_msg_cnt') }} as answer_question_ratio,
-        {{ kefu_ratio('first_response_total_s', 'first_response_cnt') }} as avg_first_response_s,
-        {{ kefu_ratio('response_total_s', 'response_cnt') }} as avg_response_s,
-        {{ kefu_ratio('replied_3min_round_cnt', 'round_cnt') }} as reply_3min_rate,
-        {{ kefu_ratio('cs_sales_amt', 'paid_sales_amt') }} as cs_sales_share,
-        {{ kefu_money_ratio('cs_sales_amt', 'cs_sales_buyer_cnt') }} as cs_aov,
-        {{ kefu_money_ratio('silent_sales_amt', 'silent_buyer_cnt') }} as silent_aov
+        {{ kefu_shop_derived_columns() }}
     from joined
 )
 

@@ -1,6 +1,6 @@
 -- One row per order (shop_id, order_id), its latest version: the accounts its
 -- order and payment credits go to, the account credited under the shop's
--- attribution_mode, and whether it is a silent order (contract §3).
+-- attribution_mode, and whether it is a silent order (docs/metrics.md §14).
 -- A full table on every build: an order's credit depends on replies and order
 -- versions anywhere from created_date − consult_window_days to paid_at, so no
 -- date window can say which rows a refresh must rewrite.

@@ -1,25 +1,49 @@
--- One row per credited order still unpaid as of the as-of date (催付 list):
--- created on or before as_of_date and not paid by its end (no paid_at in the
--- latest version, or a payment dated after as_of_date), with the
--- credited account to follow it up. hours_since_order counts to the end of the
--- as-of date, never to the wall clock, so the same inputs give the same list.
--- The credit is the one known as of that date: an order paid after it was
--- still unpaid then, so its payment credit (from replies up to paid_at) does
--- not count; it keeps the credit an unpaid order gets under the shop's
--- attribution_mode (the order credit, none in payment mode) and is left out
--- when that is none.
+-- The 催付 list (docs/metrics.md §5.7): one row per order a person should chase
+-- for payment as of the as-of date, newest first (followup_rank 1 = the shop's
+-- newest order). An order is listed when, as of that date:
+-- - its latest version is not paid by the end of the date (no paid_at, or a
+--   payment dated after it);
+-- - its status is not closed or cancelled (seed order_status_values, matched
+--   trimmed and case-insensitively; a status not in the seed counts as open);
+-- - it was created on or before the date and has waited no more than the
+--   ruleset's payment_window_hours by the end of it (the platform closes an
+--   order left unpaid longer);
+-- - an account is credited with it as of that date. An order paid after the
+--   date was still unpaid then, so its payment credit (from replies up to
+--   paid_at) does not count: it keeps the credit an unpaid order gets under the
+--   shop's attribution_mode (the order credit; none in payment mode).
+-- hours_waited counts to the end of the as-of date, never to the wall clock,
+-- so the same inputs give the same list.
 with
 
 int_orders_credited as (
     select * from {{ ref('int_orders_credited') }}
 ),
 
+stg_exports__orders as (
+    select * from {{ ref('stg_exports__orders') }}
+),
+
 stg_exports__agents as (
     select * from {{ ref('stg_exports__agents') }}
 ),
 
+int_shops_completed as (
+    select * from {{ ref('int_shops_completed') }}
+),
+
+order_status_values as (
+    select * from {{ ref('order_status_values') }}
+),
+
 as_of as (
     select {{ kefu_as_of_date() }} as as_of_date
+),
+
+ended_statuses as (
+    select distinct lower(trim(status_value)) as status_key
+    from order_status_values
+    where status_group in ('closed', 'cancelled')
 ),
 
 unpaid_orders as (
@@ -34,37 +58,56 @@ unpaid_orders as (
         int_orders_credited.amount,
         int_orders_credited.quantity,
         int_orders_credited.created_at,
-        as_of.as_of_date
+        stg_exports__orders.status,
+        int_shops_completed.payment_window_hours,
+        as_of.as_of_date,
+        {{ kefu_seconds_between(
+            'int_orders_credited.created_at', kefu_day_end('as_of.as_of_date')
+        ) }} / 3600.0 as hours_waited
     from int_orders_credited
     cross join as_of
+    inner join stg_exports__orders
+        on int_orders_credited.shop_id = stg_exports__orders.shop_id
+            and int_orders_credited.order_id = stg_exports__orders.order_id
+    inner join int_shops_completed
+        on int_orders_credited.shop_id = int_shops_completed.shop_id
+    left join ended_statuses
+        on lower(trim(stg_exports__orders.status)) = ended_statuses.status_key
     where
         (not int_orders_credited.is_paid or int_orders_credited.paid_date > as_of.as_of_date)
         and int_orders_credited.created_date <= as_of.as_of_date
+        and ended_statuses.status_key is null
 ),
 
-unpaid_credited_orders as (
+listed_orders as (
     select * from unpaid_orders
-    where credited_agent_id is not null
+    where
+        credited_agent_id is not null
+        and hours_waited <= payment_window_hours
 ),
 
-listed as (
+ranked as (
     select
-        unpaid_credited_orders.shop_id,
-        unpaid_credited_orders.order_id,
-        unpaid_credited_orders.credited_agent_id,
-        {{ kefu_buyer_key('unpaid_credited_orders.buyer_id') }} as buyer_id,
-        coalesce(stg_exports__agents.agent_name, unpaid_credited_orders.credited_agent_id) as agent_name,
-        unpaid_credited_orders.amount,
-        unpaid_credited_orders.quantity,
-        {{ kefu_seconds_between(
-            'unpaid_credited_orders.created_at', kefu_day_end('unpaid_credited_orders.as_of_date')
-        ) }} / 3600.0 as hours_since_order,
-        unpaid_credited_orders.as_of_date,
-        unpaid_credited_orders.created_at
-    from unpaid_credited_orders
+        listed_orders.shop_id,
+        row_number() over (
+            partition by listed_orders.shop_id
+            order by listed_orders.created_at desc, listed_orders.order_id desc
+        ) as followup_rank,
+        listed_orders.order_id,
+        listed_orders.status,
+        listed_orders.credited_agent_id,
+        coalesce(stg_exports__agents.agent_name, listed_orders.credited_agent_id) as agent_name,
+        {{ kefu_buyer_key('listed_orders.buyer_id') }} as buyer_id,
+        listed_orders.amount,
+        listed_orders.quantity,
+        listed_orders.created_at,
+        listed_orders.hours_waited,
+        listed_orders.payment_window_hours,
+        listed_orders.as_of_date
+    from listed_orders
     left join stg_exports__agents
-        on unpaid_credited_orders.shop_id = stg_exports__agents.shop_id
-            and unpaid_credited_orders.credited_agent_id = stg_exports__agents.agent_id
+        on listed_orders.shop_id = stg_exports__agents.shop_id
+            and listed_orders.credited_agent_id = stg_exports__agents.agent_id
 )
 
-select * from listed
+select * from ranked

@@ -6,7 +6,7 @@
     )
 }}
 -- One row per (shop_id, agent_id, period, period_start, metric) for every
--- metric with a target (contract §4, metrics.md §11): the agent's day, ISO
+-- metric with a target (docs/metrics.md §14, §11): the agent's day, ISO
 -- week and month figures against the shop's target. A shop's own row of seed
 -- kpi_targets wins over its ruleset's row. A NULL value (no activity) is
 -- neither met nor missed: is_met NULL. Incremental: a window build rewrites

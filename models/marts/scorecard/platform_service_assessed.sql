@@ -8,7 +8,7 @@
 -- One row per (shop_id, preset, biz_date) for each day a shop has a received
 -- reception: the shop's platform indicator over the preset's assessment
 -- period, the assessment_days days ending on biz_date, summed over every
--- account's platform_service_daily rows (contract §4, metrics.md §10).
+-- account's platform_service_daily rows (docs/metrics.md §14, §10).
 -- Incremental: a day's figure reads the days before it, so a window build
 -- rewrites the window's days and the assessment_days − 1 days after them
 -- (their periods contain a rebuilt day), and reads only the days those

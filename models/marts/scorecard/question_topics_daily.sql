@@ -6,12 +6,12 @@
     )
 }}
 -- One row per (shop_id, biz_date, topic) of buyer questions (买家咨询聚类,
--- contract §4, metrics.md §12). A received reception's topic is the topic of
+-- docs/metrics.md §14, §12). A received reception's topic is the topic of
 -- the first of its buyer messages, in (sent_at, message_id) order, whose
 -- content contains a keyword of seed question_topics (case-insensitive
 -- substring; the smallest topic_seq wins within a message); `other` when none
 -- does. Conversion counts the reception's inquiry and its final payment
--- (metrics.md §4, whoever earned it); ratings given on the reception's day by
+-- (docs/metrics.md §4, whoever earned it); ratings given on the reception's day by
 -- its buyer to its account count for its topic. Only labels and counts leave
 -- the raw layer.
 with

@@ -5,14 +5,14 @@
         pre_hook="{{ kefu_delete_window('biz_date') }}",
     )
 }}
--- One row per alert (预警) a team lead should act on (contract §4, metrics.md
--- §11): disappointed ratings, slow receptions, unreplied buyers, late replies
+-- One row per alert (预警) a team lead should act on (docs/metrics.md §11,
+-- §14): disappointed ratings, slow receptions, unreplied buyers, late replies
 -- (a wait longer than max_wait_s, left out of the averages) and agent-days
 -- below a target. Reception alerts carry the reception they concern
 -- (reception_biz_date, reception_first_message_at) so that the lead can open
 -- the conversation in the raw layer; a disappointed rating links to the
 -- latest reception of the same shop, agent and buyer on the rating day or, when
--- there is none that day, the day before (contract §4). detail never holds
+-- there is none that day, the day before (docs/metrics.md §14). detail never holds
 -- message text.
 with
 

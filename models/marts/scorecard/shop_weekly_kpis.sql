@@ -1,5 +1,5 @@
 -- One row per (shop_id, week_start): shop_daily_kpis rolled up by ISO week
--- (Monday start) from summed numerators and denominators (metrics.md §8, §9).
+-- (Monday start) from summed numerators and denominators (docs/metrics.md §8, §9).
 {{
     kefu_period_rollup(
         'shop_daily_kpis',

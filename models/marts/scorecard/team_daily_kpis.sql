@@ -6,7 +6,7 @@
     )
 }}
 -- One row per (shop_id, team, biz_date) with activity: the team scorecard
--- (contract §4, metrics.md §9). team comes from agents/ (pre_sales,
+-- (docs/metrics.md §14, §9). team comes from agents/ (pre_sales,
 -- after_sales, other; an account not listed is other). Buyer counts are
 -- de-duplicated per team and day as shop_daily_kpis does per shop; every other
 -- count and sum is the sum of the team's agent_daily_kpis rows.
@@ -103,7 +103,7 @@ team_buyer_counts as (
     group by shop_id, team, biz_date
 ),
 
--- Conversion counts buyers whoever earned them, as the shop does (metrics.md §4.7).
+-- Conversion counts buyers whoever earned them, as the shop does (docs/metrics.md §4.7).
 team_conversions as (
     select
         int_receptions_inquired.shop_id,

@@ -1,14 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- One row per reception (接待): (shop_id, agent_id, buyer_id, biz_date), filtered
 -- ones included with is_filtered true, their first_message_at and NULL in the
--- other figures (contract §3). is_inquiry / is_after_sale / is_assisted come
--- from the conversion rules (metrics.md §4.2, §4.7) and are NULL for filtered
+-- other figures (docs/metrics.md §14). is_inquiry / is_after_sale / is_assisted come
+-- from the conversion rules (docs/metrics.md §4.2, §4.7) and are NULL for filtered
 -- receptions.
 with
 

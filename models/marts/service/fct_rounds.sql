@@ -1,12 +1,5 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- One row per round (对话轮次) of a received reception: (shop_id, agent_id,
--- buyer_id, biz_date, round_seq), with its wait and flags (metrics.md §3).
+-- buyer_id, biz_date, round_seq), with its wait and flags (docs/metrics.md §3).
 with
 
 int_rounds_paired as (

@@ -1,13 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ kefu_delete_window('biz_date') }}",
-    )
-}}
 -- One row per (shop_id, agent_id, biz_date, preset): every account-day with a
 -- received reception times every preset of the seed platform_presets
--- (metrics.md §6). A round is assessed when its first buyer message lies in
+-- (docs/metrics.md §6). A round is assessed when its first buyer message lies in
 -- the preset's [window_start, window_end) local time; the preset's unit says
 -- what assessed_cnt / within_sla_cnt count (rounds, buyers or sessions).
 with

@@ -1,5 +1,5 @@
 -- One row per order: its latest version. A version without updated_at is older
--- than any dated one; ties go to the later-loaded row (contract §1).
+-- than any dated one; ties go to the later-loaded row (docs/landing.md §1).
 with
 
 source as (

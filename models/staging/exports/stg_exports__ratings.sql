@@ -1,5 +1,5 @@
 -- One row per rating (shop_id, rating_id), the first loaded copy, with its
--- three-level mapping (metrics.md §7).
+-- three-level mapping (docs/metrics.md §7).
 with
 
 source as (
