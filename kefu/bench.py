@@ -404,22 +404,31 @@ def _history_phase(phase: str, landing_dir: Path, db: Path) -> int:
 
 
 def _recorded_build(phase: str, db: Path) -> None:
-    """`full`: every day, taking in every load run (as a first night); `window`: the last
-    WINDOW_DAYS days as of the data's last day (as a night with a small window). Both are
+    """`full`: every day, taking in every load run (as a first night, `kefu build`: models
+    and data tests); `window`: the last WINDOW_DAYS days as of the data's last day as a
+    night builds them (models, then `kefu check` over the window). Both are
     recorded in raw.build_runs and published, as the nightly does, so that the no-op
     night that follows finds the watermark up to date."""
     import datetime as dt
 
     from kefu import warehouse
     from kefu.build import BuildWindow
+    from kefu.checks import run_checks
     from kefu.nightly import build_recorded, pending_runs, publication_row, publish
 
     with warehouse.connect(db) as con:
         as_of = warehouse.data_last_day(con)
     if phase == "full":
         window = BuildWindow(as_of=as_of)
+        build_id = build_recorded(db, window, pending_runs(db), f"kefu bench {phase}")
     else:
+        # As the nightly: the models of the window, then its data tests and GX suites once.
         window = BuildWindow(as_of - dt.timedelta(days=WINDOW_DAYS - 1), as_of, as_of)
-    build_id = build_recorded(db, window, pending_runs(db), f"kefu bench {phase}")
+        build_id = build_recorded(
+            db, window, pending_runs(db), f"kefu bench {phase}", data_tests=False
+        )
+        checks = run_checks(db, window=window)
+        if not checks.success:
+            raise RuntimeError(checks.reason())
     row = publication_row(db, build_id, as_of, (window.start, window.end))
     publish(db, row, db.parent / "published" / "k.duckdb", build_id)

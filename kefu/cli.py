@@ -105,7 +105,13 @@ def _parser() -> argparse.ArgumentParser:
         help="drop and re-create the incremental tables (after a model's columns change)",
     )
 
-    sub.add_parser("check", parents=[common], help="run the data-quality suites")
+    check = sub.add_parser(
+        "check",
+        parents=[common],
+        help="run the data-quality rules (dbt data tests in SQL, GX on the latest load)",
+    )
+    check.add_argument("--start", type=_date, help="first biz_date whose rows to test")
+    check.add_argument("--end", type=_date, help="last biz_date whose rows to test")
 
     terms = sub.add_parser(
         "topic-terms",
@@ -339,7 +345,7 @@ def _dispatch_writer(args: argparse.Namespace, db_path: Path, ui: Progress) -> i
         return _build(db_path, args, ui)
 
     if args.command == "check":
-        return _check(db_path, ui)
+        return _check(args, db_path, ui)
 
     if args.command in ("run-nightly", "demo"):
         landing = resolve_landing_dir(args.landing)
@@ -446,11 +452,15 @@ def _build(db_path: Path, args: argparse.Namespace, ui: Progress) -> int:
     return 0
 
 
-def _check(db_path: Path, ui: Progress) -> int:
+def _check(args: argparse.Namespace, db_path: Path, ui: Progress) -> int:
+    from kefu.build import BuildError, BuildWindow
     from kefu.checks import run_checks
 
     _require_warehouse(db_path)
-    report = run_checks(db_path)
+    try:
+        report = run_checks(db_path, window=BuildWindow(start=args.start, end=args.end))
+    except BuildError as exc:
+        raise Failure(str(exc)) from exc
     _say_checks(report.summary(), ui)
     if not report.success:
         raise Failure(report.reason())

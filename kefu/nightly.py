@@ -246,15 +246,17 @@ def build_recorded(
     load_run_ids: tuple[int, ...] | list[int],
     command: str,
     full_refresh: bool = False,
+    data_tests: bool = True,
 ) -> int:
     """Build, recorded in raw.build_runs: 'started' before dbt runs, 'built' once it
-    succeeded (then `load_run_ids` count as taken in); the build_id."""
+    succeeded (then `load_run_ids` count as taken in); the build_id. Without data_tests
+    the caller runs them (kefu.checks.run_checks over the same window)."""
     ensure_raw_schema(db_path)
     with duckdb.connect(str(db_path)) as con:
         build_id = warehouse.start_build(
             con, command, window.as_of, (window.start, window.end), list(load_run_ids)
         )
-    build(db_path, window, full_refresh=full_refresh)
+    build(db_path, window, full_refresh=full_refresh, data_tests=data_tests)
     with duckdb.connect(str(db_path)) as con:
         warehouse.finish_build(con, build_id)
     return build_id
@@ -347,11 +349,14 @@ def _night(
     start, end = outcome.plan.window
     window = BuildWindow(start=start, end=end, as_of=outcome.plan.as_of)
     try:
-        build_id = build_recorded(db_path, window, outcome.plan.load_run_ids, "kefu run-nightly")
+        build_id = build_recorded(
+            db_path, window, outcome.plan.load_run_ids, "kefu run-nightly", data_tests=False
+        )
+        # The data tests run once, here: over the window's days, in SQL (kefu.checks).
+        outcome.checks = run_checks(db_path, window=window)
     except BuildError as exc:
         outcome.errors.append(str(exc))
         return outcome
-    outcome.checks = run_checks(db_path)
     if not outcome.checks.success:
         return outcome
     row = publication_row(

@@ -325,6 +325,7 @@ def test_a_window_build_tests_the_window_days_of_date_grained_models(warehouse, 
     ]
     assert untouched and not any("biz_date between" in code for code in untouched)
 
+
 def test_every_published_column_has_an_entry_in_docs_metrics(warehouse):
     # docs/metrics.md §15: a doc block (figures) or a table row (keys, dates, flags)
     # for every column of every mart the dbt project builds.
