@@ -121,3 +121,54 @@
     {%- set node = graph.nodes.get(attached) -%}
     {{ return(node is not none and node.config.materialized == 'incremental' and 'biz_date' in node.columns) }}
 {%- endmacro %}
+
+{#- Window-shaped inputs of the sales intermediates (docs/metrics.md §4, §5):
+    the days of another input that a build window's days need, written once.
+    Each is `true` (every row) unless dbt appends a window to an existing
+    table (kefu_in_build_window), so a full build reads everything. -#}
+
+{#- The window's first / last day as a SQL date (none: unbounded). -#}
+{% macro kefu_window_start() -%}
+    {{ "date '" ~ var('start_date') ~ "'" if var('start_date', none) else none }}
+{%- endmacro %}
+
+{% macro kefu_window_end() -%}
+    {{ "date '" ~ var('end_date') ~ "'" if var('end_date', none) else none }}
+{%- endmacro %}
+
+{#- `date_column` between the window's start − `days_before` and its end +
+    `days_after` (day counts: SQL expressions, e.g. a shop's rule column). -#}
+{% macro kefu_in_build_window_reach(date_column, days_before=0, days_after=0) -%}
+    {%- if is_incremental() and kefu_has_window() -%}
+        {%- set start = kefu_window_start() | trim -%}
+        {%- set end = kefu_window_end() | trim -%}
+        {%- set bounds = [] -%}
+        {%- if start != 'None' -%}
+            {%- do bounds.append(date_column ~ ' >= ' ~ start ~ ' - cast(' ~ days_before ~ ' as integer)') -%}
+        {%- endif -%}
+        {%- if end != 'None' -%}
+            {%- do bounds.append(date_column ~ ' <= ' ~ end ~ ' + cast(' ~ days_after ~ ' as integer)') -%}
+        {%- endif -%}
+        ({{ bounds | join(' and ') if bounds else 'true' }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Conversion of reception day D (§4.1–4.6) reads the orders created from
+    D − after_sale_days (an earlier paid order makes the reception after-sale)
+    to the end of D+1 (a following order); whether one was paid by the end of
+    D + final_pay_days is read from the order's own paid_at. -#}
+{% macro kefu_orders_for_conversion(created_date_column, after_sale_days_column) -%}
+    {{ kefu_in_build_window_reach(created_date_column, after_sale_days_column, 1) }}
+{%- endmacro %}
+
+{#- An order is credited anew (§5.2) when its created or paid date lies in the
+    window or up to consult_window_days after it: a reply of the window can earn
+    it. int_orders_credited then reads the replies of those orders' buyers only,
+    from their earliest order date − consult_window_days. -#}
+{% macro kefu_orders_to_credit(created_date_column, paid_date_column, consult_days_column) -%}
+    ({{ kefu_in_build_window_reach(created_date_column, 0, consult_days_column) }}
+    or {{ kefu_in_build_window_reach(paid_date_column, 0, consult_days_column) }})
+{%- endmacro %}
+

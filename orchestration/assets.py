@@ -221,7 +221,8 @@ def kefu_dbt_models(
         build_vars = BuildWindow(start=start, end=end, as_of=as_of).dbt_vars()
         env = dbt_env(db_path)
         target_path = Path(env["DBT_TARGET_PATH"]).parent / "dagster"
-        with temporary_environment({"KEFU_DB": env["KEFU_DB"]}):
+        # the warehouse, dbt threads and DuckDB's memory limit / spill folder (kefu.machine)
+        with temporary_environment({k: v for k, v in env.items() if k.startswith("KEFU_")}):
             invocation = dbt.cli(
                 ["build", "--vars", json.dumps(build_vars)],
                 context=context,
