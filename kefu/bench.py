@@ -92,15 +92,22 @@ def _bench_folder(folder: Path) -> Path:
 
 
 def _run_phase(
-    label: str, phase: str, messages: int, seed: int, landing: Path, db_path: Path
+    label: str,
+    phase: str,
+    messages: int,
+    seed: int,
+    landing: Path,
+    db_path: Path,
+    days: int | None = None,
 ) -> PhaseResult:
     env = dict(os.environ)
     package_root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     args = [sys.executable, "-c", _CHILD, phase, str(landing), str(db_path), str(messages)]
+    args += [str(seed)] + ([str(days)] if days is not None else [])
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
         started = time.perf_counter()
-        child = subprocess.Popen([*args, str(seed)], stdout=out_file, stderr=err_file, env=env)
+        child = subprocess.Popen(args, stdout=out_file, stderr=err_file, env=env)
         _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage
         wall = time.perf_counter() - started
         code = child.returncode = os.waitstatus_to_exitcode(status)
@@ -136,13 +143,16 @@ def _last_json_line(text: str) -> dict:
 
 def phase_main(argv: list[str]) -> int:
     """Child process: run one phase, print a JSON line with its time and a note."""
-    phase, landing, db_path, messages, seed = argv
+    phase, landing, db_path, messages, seed, *rest = argv
     landing_dir, db = Path(landing), Path(db_path)
+    days = int(rest[0]) if rest else None
+    if phase in HISTORY_PHASES:
+        return _history_phase(phase, landing_dir, db)
     if phase == "generate":
         from kefu.demo_data import generate_landing
 
         started = time.perf_counter()
-        summary = generate_landing(landing_dir, messages=int(messages), seed=int(seed))
+        summary = generate_landing(landing_dir, messages=int(messages), seed=int(seed), days=days)
         result = {"seconds": time.perf_counter() - started, "note": summary}
         code = 0
     elif phase == "load":
@@ -204,3 +214,221 @@ def _legend() -> str:
         "imports included); peak_rss_mb: the process's peak resident memory; cost_ratio: "
         "microseconds per message against the baseline (1.0 = linear scaling)."
     )
+
+
+# ------------------------------------------------ history bench: kefu bench --days N
+
+
+# The phases of one warehouse of the history bench, in order. `full` is a recorded full
+# build (it takes in the load run, as the first night would); `window` rebuilds the last
+# WINDOW_DAYS days as a night does; `noop` is `kefu run-nightly` with nothing new to load;
+# `baseline` is one hand-written DuckDB query over raw.messages (see BASELINE_SQL).
+HISTORY_PHASES = ("full", "window", "noop", "baseline")
+WINDOW_DAYS = 5
+SHORT_DAYS = 30
+
+# The floor of a build: agent-day consult buyers, rounds and average response time in one
+# pass over raw.messages (metrics.md §2-3, without filters, sessions, orders or the
+# midnight rule): a round opens at a buyer message after a valid reply (or at the
+# reception's first buyer message) and closes at the next agent / assist message; a
+# round's wait counts in the average when it is at most max_wait_s (1800 s by default).
+BASELINE_SQL = """
+with
+marked as (
+    select
+        shop_id, agent_id, buyer_id, message_id, sent_at, sender_role,
+        cast(sent_at as date) as biz_date,
+        lag(sender_role) over reception as previous_role
+    from raw.messages
+    where sender_role in ('buyer', 'agent', 'assist')
+    window reception as (
+        partition by shop_id, agent_id, buyer_id, cast(sent_at as date)
+        order by sent_at, message_id
+    )
+),
+numbered as (
+    select
+        *,
+        sum(case when sender_role = 'buyer' and coalesce(previous_role, 'agent') <> 'buyer'
+            then 1 else 0 end) over (
+            partition by shop_id, agent_id, buyer_id, biz_date
+            order by sent_at, message_id rows unbounded preceding
+        ) as round_no
+    from marked
+),
+rounds as (
+    select
+        shop_id, agent_id, buyer_id, biz_date, round_no,
+        min(sent_at) filter (where sender_role = 'buyer') as opened_at,
+        min(sent_at) filter (where sender_role <> 'buyer') as replied_at
+    from numbered
+    where round_no > 0
+    group by all
+)
+select
+    shop_id, agent_id, biz_date,
+    count(distinct buyer_id) as consult_buyer_cnt,
+    count(*) as round_cnt,
+    avg(epoch(replied_at) - epoch(opened_at)) filter (
+        where epoch(replied_at) - epoch(opened_at) <= 1800
+    ) as avg_response_s
+from rounds
+group by all
+"""
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One ratio the issue sets: numerator / denominator (phase results), its limit."""
+
+    name: str
+    numerator: tuple[str, str]  # (warehouse label, phase)
+    denominator: tuple[str, str]
+    limit: float | None  # None: reported, no number set ("close to nothing")
+
+
+def history_goals(short: str, long: str) -> tuple[Goal, ...]:
+    window, full, noop = "window", "full", "noop"
+    return (
+        Goal("flat in history: window build long / short", (long, window), (short, window), 1.2),
+        Goal("proportional: window / full build (short)", (short, window), (short, full), 0.3),
+        Goal("no-op night / full build (short)", (short, noop), (short, full), None),
+        Goal("no-op night long / short", (long, noop), (short, noop), 1.2),
+        Goal("close to the floor: full / baseline (long)", (long, full), (long, "baseline"), 5.0),
+    )  # fmt: skip
+
+
+def goal_rows(goals: tuple[Goal, ...], results: list[PhaseResult]) -> list[str]:
+    """One line per goal: the ratio of the phase times, the limit and whether it holds
+    ('n/a' when a phase is missing or failed)."""
+    seconds = {(r.label, r.phase): r.seconds for r in results if r.ok}
+    lines = [f"{'goal':<52} {'ratio':>7} {'limit':>6}  met"]
+    for goal in goals:
+        top, bottom = seconds.get(goal.numerator), seconds.get(goal.denominator)
+        limit = f"{goal.limit:6.1f}" if goal.limit is not None else "     -"
+        if top is None or not bottom:
+            lines.append(f"{goal.name:<52} {'n/a':>7} {limit}  n/a")
+            continue
+        ratio = top / bottom
+        met = "-" if goal.limit is None else ("yes" if ratio <= goal.limit else "NO")
+        lines.append(f"{goal.name:<52} {ratio:7.2f} {limit}  {met}")
+    return lines
+
+
+def check_history_args(days: int, short_days: int, per_day: int) -> None:
+    """Refuse sizes the bench cannot compare (one line naming the argument)."""
+    if per_day < 1:
+        raise ValueError(f"--per-day must be positive, got {per_day}")
+    if short_days <= WINDOW_DAYS:
+        raise ValueError(f"--short-days must exceed the {WINDOW_DAYS}-day window, got {short_days}")
+    if days <= short_days:
+        raise ValueError(f"--days ({days}) must exceed --short-days ({short_days})")
+
+
+def run_history_bench(
+    days: int, per_day: int, seed: int, workdir: Path | None, short_days: int = SHORT_DAYS
+) -> int:
+    """Two warehouses at the same daily traffic (`short_days` and `days` days of
+    `per_day` messages): generate, load, full build, 5-day window build, no-op night and
+    the single-pass baseline, each in a child process; then the issue's ratios."""
+    check_history_args(days, short_days, per_day)
+    scratch = workdir is None
+    root = Path(tempfile.mkdtemp(prefix="kefu-bench-")) if scratch else Path(workdir)
+    sizes = [("short", short_days), ("long", days)]
+    print(
+        f"kefu bench: {per_day:,} messages a day, {short_days} and {days} days, seed {seed}, "
+        f"workdir {root}, {os.cpu_count()} CPUs"
+    )
+    print(_HEADER)
+    results: list[PhaseResult] = []
+    try:
+        for label, size_days in sizes:
+            folder = _bench_folder(root / f"{label}-{size_days}d")
+            landing, db_path = folder / "landing", folder / "warehouse.duckdb"
+            _remove_published(folder)
+            messages = size_days * per_day
+            for phase in ("generate", "load", *HISTORY_PHASES):
+                result = _run_phase(label, phase, messages, seed, landing, db_path, size_days)
+                results.append(result)
+                print(_row(result, None), flush=True)
+                if not result.ok:
+                    break
+    finally:
+        if scratch:
+            shutil.rmtree(root, ignore_errors=True)
+    print()
+    print("\n".join(goal_rows(history_goals("short", "long"), results)))
+    print(
+        "phase_s: the phase inside its process; peak_rss_mb: the process's peak resident "
+        "memory; ratios: phase_s over phase_s."
+    )
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        print(f"kefu bench: {result.label} {result.phase} failed: {result.note}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _remove_published(folder: Path) -> None:
+    shutil.rmtree(folder / "published", ignore_errors=True)
+    shutil.rmtree(folder / ".dbt", ignore_errors=True)
+
+
+def _history_phase(phase: str, landing_dir: Path, db: Path) -> int:
+    """Child process of one history phase: run it, print a JSON line."""
+    started = time.perf_counter()
+    result: dict = {}
+    code = 0
+    try:
+        if phase == "baseline":
+            import duckdb
+
+            with duckdb.connect(str(db), read_only=True) as con:
+                rows = con.execute(f"select count(*) from ({BASELINE_SQL})").fetchone()[0]
+            result["note"] = f"{rows:,} agent-days"
+        elif phase == "noop":
+            from kefu.nightly import run_nightly
+
+            outcome = run_nightly(
+                db, landing_dir, publish_path=db.parent / "published" / "k.duckdb"
+            )
+            result["note"] = outcome.plan.describe() if outcome.plan else outcome.reason()
+            code = 0 if outcome.success else 1
+        else:
+            _recorded_build(phase, db)
+    except Exception as exc:  # noqa: BLE001 - reported as the phase's note
+        result["note"] = f"{type(exc).__name__}: {exc}"
+        code = 1
+    result["seconds"] = time.perf_counter() - started
+    print(json.dumps(result, ensure_ascii=False, default=str))
+    return code
+
+
+def _recorded_build(phase: str, db: Path) -> None:
+    """`full`: every day, taking in every load run (as a first night, `kefu build`: models
+    and data tests); `window`: the last WINDOW_DAYS days as of the data's last day as a
+    night builds them (models, then `kefu check` over the window). Both are
+    recorded in raw.build_runs and published, as the nightly does, so that the no-op
+    night that follows finds the watermark up to date."""
+    import datetime as dt
+
+    from kefu import warehouse
+    from kefu.build import BuildWindow
+    from kefu.checks import run_checks
+    from kefu.nightly import build_recorded, pending_runs, publication_row, publish
+
+    with warehouse.connect(db) as con:
+        as_of = warehouse.data_last_day(con)
+    if phase == "full":
+        window = BuildWindow(as_of=as_of)
+        build_id = build_recorded(db, window, pending_runs(db), f"kefu bench {phase}")
+    else:
+        # As the nightly: the models of the window, then its data tests and GX suites once.
+        window = BuildWindow(as_of - dt.timedelta(days=WINDOW_DAYS - 1), as_of, as_of)
+        build_id = build_recorded(
+            db, window, pending_runs(db), f"kefu bench {phase}", data_tests=False
+        )
+        checks = run_checks(db, window=window)
+        if not checks.success:
+            raise RuntimeError(checks.reason())
+    row = publication_row(db, build_id, as_of, (window.start, window.end))
+    publish(db, row, db.parent / "published" / "k.duckdb", build_id)

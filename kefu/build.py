@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kefu import progress
 from kefu.build_errors import failure_of, failure_summary
+from kefu.machine import memory_limit, temp_directory
 from kefu.paths import PROJECT_DIR
 from kefu.pseudonyms import PseudonymKeyError
 from kefu.schema import ensure_raw_schema
@@ -48,7 +49,16 @@ def dbt_env(db_path: Path) -> dict[str, str]:
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "KEFU_DBT_THREADS": os.environ.get("KEFU_DBT_THREADS") or str(dbt_threads()),
+        "KEFU_DUCKDB_MEMORY_LIMIT": memory_limit(),
+        "KEFU_DUCKDB_TEMP_DIR": str(temp_directory(db_path)),
     }
+
+
+def dbt_threads() -> int:
+    """dbt threads for this machine: one per CPU, at least 2 and at most 8 (DuckDB runs
+    each model's query on all cores already; a few threads keep small nodes overlapping)."""
+    return max(2, min(8, os.cpu_count() or 2))
 
 
 @contextlib.contextmanager
@@ -91,6 +101,43 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
         raise BuildError(f"dbt {args[0]} failed: {detail}")
 
 
+@dataclass(frozen=True)
+class TestOutcome:
+    """The outcome of one dbt data test."""
+
+    unique_id: str
+    status: str  # pass, fail, warn, error, skipped
+    severity: str  # error or warn (its config)
+    failures: int | None
+    message: str
+
+
+def run_dbt_tests(db_path: Path, args: list[str]) -> list[TestOutcome]:
+    """Run `dbt test` in-process and return every test's outcome, failed ones included;
+    raise BuildError only when dbt could not run the tests at all (e.g. a parse error)."""
+    from dbt.cli.main import dbtRunner
+
+    try:
+        with temporary_environment(dbt_env(db_path)):
+            result = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(
+                [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+            )
+    finally:
+        release_dbt_connection()
+    if result.result is None or not hasattr(result.result, "results"):
+        raise BuildError(f"dbt {args[0]} failed: {result.exception}")
+    return [
+        TestOutcome(
+            unique_id=r.node.unique_id,
+            status=str(r.status),
+            severity=str(getattr(r.node.config, "severity", "error")).lower(),
+            failures=r.failures,
+            message=str(r.message or ""),
+        )
+        for r in result.result.results
+    ]
+
+
 def release_dbt_connection() -> None:
     """Close the connection dbt-duckdb keeps open in this process after a run, so that
     the warehouse file is free again for other processes (a waiting writer, a check run
@@ -109,10 +156,15 @@ def build(
     window: BuildWindow = BuildWindow(),
     select: str | None = None,
     full_refresh: bool = False,
+    data_tests: bool = True,
 ) -> None:
     """Seed, run and test the dbt project (all days, or the window's days). A full
-    refresh drops and re-creates the incremental tables (needed after a column change)."""
+    refresh drops and re-creates the incremental tables (needed after a column change).
+    Without data_tests, the data tests are left to a `kefu check` that follows (the
+    nightly), so that each runs once."""
     args = ["build", "--vars", json.dumps(window.dbt_vars())]
+    if not data_tests:
+        args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
     if select:

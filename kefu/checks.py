@@ -1,12 +1,20 @@
-"""`kefu check`: run the data-quality suites (expectations/suites.py) with Great Expectations.
+"""`kefu check`: the data-quality rules of the warehouse, each run where it lives.
 
-Each table is read from DuckDB into a pandas DataFrame and validated by GX 1.x in an
-ephemeral context (GX's SQL path is not reliable with DuckDB). The results replace
-those of the same suites in `marts.dq_results`: one row per expectation, no timestamps.
+- The dbt data tests (staging, intermediate and mart models, tests/dbt): every rule on
+  the models' rows is written once there. They run in SQL inside DuckDB (`dbt test`),
+  over the days of a window when one is given (the get_where_subquery override of
+  macros/build_window.sql), else over every row.
+- The Great Expectations suites (expectations/suites.py): the rows of the latest load
+  (one batch, read into pandas and validated by GX 1.x in an ephemeral context), and the
+  marts' shape (contract columns, no message text; read with zero rows).
+
+The results replace those of the same suites and tables in `marts.dq_results`: one row
+per expectation or dbt test, no timestamps.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable
@@ -18,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from kefu.build import BuildWindow, dbt_env, run_dbt_tests
 from kefu.paths import PROJECT_DIR
 
 if TYPE_CHECKING:
@@ -132,21 +141,48 @@ def suite_definitions() -> ModuleType:
     return suites
 
 
-def select_suites(
-    names: list[str] | None,
-) -> list[tuple[str, str, suite_defs.SuiteFunction]]:
-    """(suite, table, function) of the named suites: suite names (incoming, staging,
-    marts), or table names (agent_daily_kpis, marts.agent_daily_kpis); None = all."""
-    chosen = []
+_BUILD_HINT = "run kefu build first"
+
+# The layers whose models' dbt data tests `kefu check` runs (suite = the layer's schema).
+DBT_SUITES = ("staging", "intermediate", "marts")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What one `kefu check` runs: GX suite tables, and the dbt tests of some models."""
+
+    gx: list[tuple[str, str, suite_defs.SuiteFunction]]
+    dbt_all: bool = False  # every dbt test of the project
+    dbt_layers: tuple[str, ...] = ()  # the tests of these layers' models
+    dbt_models: tuple[str, ...] = ()  # the tests of these models
+
+    @property
+    def runs_dbt(self) -> bool:
+        return self.dbt_all or bool(self.dbt_layers or self.dbt_models)
+
+
+def _model_names() -> set[str]:
+    """The models of the dbt project (the stems of models/**/*.sql)."""
+    return {path.stem for path in (PROJECT_DIR / "models").rglob("*.sql")}
+
+
+def select_suites(names: list[str] | None) -> Selection:
+    """What to run for the named suites (incoming, staging, intermediate, marts) or tables
+    (agent_daily_kpis, marts.agent_daily_kpis); None = everything."""
     suites = suite_definitions().SUITES
+    gx = []
     for suite, entries in suites.items():
         for table, function in entries:
             bare = table.split(".", 1)[-1]
-            wanted = names is None or any(n in (suite, table, bare) for n in names)
-            if wanted:
-                chosen.append((suite, table, function))
-    if names and not chosen:
-        known = ", ".join(suites)
+            if names is None or any(n in (suite, table, bare) for n in names):
+                gx.append((suite, table, function))
+    if names is None:
+        return Selection(gx, dbt_all=True)
+    layers = tuple(layer for layer in DBT_SUITES if layer in names)
+    models = tuple(bare for bare in (n.split(".", 1)[-1] for n in names) if bare in _model_names())
+    chosen = Selection(gx, dbt_layers=layers, dbt_models=models)
+    if not (chosen.gx or chosen.runs_dbt):
+        known = ", ".join(sorted({*suites, *DBT_SUITES}))
         raise ValueError(f"no data-quality suite named {', '.join(names)} (suites: {known})")
     return chosen
 
@@ -297,20 +333,122 @@ def write_results(con: duckdb.DuckDBPyConnection, report: CheckReport) -> None:
         raise
 
 
-def run_checks(db_path: Path, suites: Iterable[str] | None = None) -> CheckReport:
-    """Run the data-quality suites on the warehouse; record the results in
-    marts.dq_results. `.success` is False when any critical expectation failed."""
+# ---------------------------------------------------------------- dbt data tests
+
+
+def _layer_of(unique_id: str, nodes: dict[str, Any]) -> tuple[str, str]:
+    """(schema, name) of a model of the manifest."""
+    node = nodes.get(unique_id, {})
+    name = node.get("identifier") if unique_id.startswith("source.") else node.get("name")
+    return str(node.get("schema") or "?"), str(name or unique_id.rsplit(".", 1)[-1])
+
+
+def _tested_table(test: dict[str, Any], nodes: dict[str, Any]) -> tuple[str, str]:
+    """(schema, table) a dbt test reports on: the model it is attached to, else (a
+    singular test) the most downstream model it reads (marts before intermediate)."""
+    attached = test.get("attached_node")
+    if attached:
+        return _layer_of(attached, nodes)
+    parents = [
+        _layer_of(uid, nodes)
+        for uid in (test.get("depends_on") or {}).get("nodes", [])
+        if uid.startswith(("model.", "seed.", "source."))
+    ]
+    rank = {layer: position for position, layer in enumerate(DBT_SUITES)}
+    parents.sort(key=lambda parent: (-rank.get(parent[0], -1), parent[1]))
+    return parents[0] if parents else ("tests", str(test.get("name")))
+
+
+def _test_label(test: dict[str, Any]) -> tuple[str, str | None]:
+    """(expectation, column) of a dbt test: the generic test's name and the column(s) it
+    reads (a kefu_at_most names both), or the singular test's name."""
+    metadata = test.get("test_metadata") or {}
+    if not metadata:
+        return str(test.get("name")), None
+    kwargs = metadata.get("kwargs") or {}
+    column = test.get("column_name") or kwargs.get("column_name")
+    if column and kwargs.get("other"):
+        column = f"{column},{kwargs['other']}"
+    elif not column and kwargs.get("columns"):
+        column = ",".join(str(c) for c in kwargs["columns"])
+    return str(metadata.get("name")), column
+
+
+def dbt_test_results(
+    db_path: Path, selection: Selection, window: BuildWindow, exclude: list[str]
+) -> list[ExpectationResult]:
+    """Run the selected dbt data tests in DuckDB (over the window's days, if any) and
+    return one result per test."""
+    # Unit tests check the models' code, not the data: `kefu build` and CI run them.
+    args = ["test", "--vars", json.dumps(window.dbt_vars()), "--exclude-resource-type", "unit_test"]
+    if not selection.dbt_all:
+        select = [f"path:models/{layer}" for layer in selection.dbt_layers]
+        args += ["--select", *select, *selection.dbt_models]
+    if exclude:
+        args += ["--exclude", *exclude]
+    run = run_dbt_tests(db_path, args)
+    manifest = Path(dbt_env(db_path)["DBT_TARGET_PATH"]) / "manifest.json"
+    graph = json.loads(manifest.read_text(encoding="utf-8"))
+    nodes = {**graph["nodes"], **graph["sources"]}
+    results = []
+    for outcome in run:
+        test = nodes.get(outcome.unique_id, {})
+        schema, table = _tested_table(test, nodes)
+        expectation, column = _test_label(test)
+        failed = outcome.status != "pass"
+        results.append(
+            ExpectationResult(
+                suite=schema,
+                table=f"{schema}.{table}",
+                expectation=expectation,
+                column=column,
+                is_critical=outcome.severity == "error",
+                success=not failed,
+                unexpected_count=outcome.failures,
+                detail=" ".join(outcome.message.split())[:300] if failed else None,
+            )
+        )
+    return results
+
+
+def run_checks(
+    db_path: Path, suites: Iterable[str] | None = None, window: BuildWindow | None = None
+) -> CheckReport:
+    """Run the data-quality rules on the warehouse (the dbt data tests over `window`'s
+    days, or every row) and record the results in marts.dq_results. `.success` is False
+    when any critical expectation or test failed."""
     chosen = select_suites(list(suites) if suites is not None else None)
-    report = CheckReport(suites=sorted({suite for suite, _, _ in chosen}))
+    window = window or BuildWindow()
+    names = sorted({suite for suite, _, _ in chosen.gx})
+    layers = DBT_SUITES if chosen.dbt_all else chosen.dbt_layers
+    report = CheckReport(suites=sorted({*names, *layers}) or ["marts"])
     if not Path(db_path).exists():
         report.results = [
             _missing(suite, table, f"warehouse {db_path} not found: run kefu load and kefu build")
-            for suite, table, _ in chosen
+            for suite, table, _ in chosen.gx
         ]
         return report
-    validator = _Validator()
     with duckdb.connect(str(db_path)) as con:
-        for suite, table, function in chosen:
-            report.results += _run_table(con, validator, suite, table, function)
+        if chosen.gx:
+            validator = _Validator()
+            for suite, table, function in chosen.gx:
+                report.results += _run_table(con, validator, suite, table, function)
+        missing = [
+            name
+            for name in suite_definitions().MART_KEYS
+            if _table_columns(con, f"marts.{name}") is None
+        ]
+    if chosen.runs_dbt:
+        marts = suite_definitions().MART_KEYS
+        if len(missing) < len(marts):
+            # A mart not built is reported once (table_exists); its tests are left out.
+            report.results += dbt_test_results(db_path, chosen, window, missing)
+        reported = {r.table for r in report.results}
+        report.results += [
+            _missing("marts", f"marts.{name}", _BUILD_HINT)
+            for name in missing
+            if f"marts.{name}" not in reported and (chosen.dbt_all or "marts" in layers)
+        ]
+    with duckdb.connect(str(db_path)) as con:
         write_results(con, report)
     return report

@@ -105,7 +105,13 @@ def _parser() -> argparse.ArgumentParser:
         help="drop and re-create the incremental tables (after a model's columns change)",
     )
 
-    sub.add_parser("check", parents=[common], help="run the data-quality suites")
+    check = sub.add_parser(
+        "check",
+        parents=[common],
+        help="run the data-quality rules (dbt data tests in SQL, GX on the latest load)",
+    )
+    check.add_argument("--start", type=_date, help="first biz_date whose rows to test")
+    check.add_argument("--end", type=_date, help="last biz_date whose rows to test")
 
     terms = sub.add_parser(
         "topic-terms",
@@ -152,9 +158,19 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--rows", type=int, default=5, help="how many rows to show")
 
     bench = sub.add_parser(
-        "bench", parents=[output], help="measure generate + load + build on N messages"
+        "bench",
+        parents=[output],
+        help="time full / window builds and a no-op night on a short and a long history "
+        "(or, with --messages, generate + load + build on N messages)",
     )
-    bench.add_argument("--messages", type=int, default=10_000_000)
+    bench.add_argument("--days", type=int, default=120, help="days of the long warehouse")
+    bench.add_argument(
+        "--short-days", type=int, default=30, help="days of the short warehouse (default 30)"
+    )
+    bench.add_argument("--per-day", type=int, default=20_000, help="messages a day")
+    bench.add_argument(
+        "--messages", type=int, help="scale mode: N messages against a baseline of N/10"
+    )
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--workdir", help="scratch folder (default: a temp folder)")
     return parser
@@ -267,13 +283,18 @@ def _dispatch(args: argparse.Namespace, db_path: Path, ui: Progress) -> int:
         return 0
 
     if args.command == "bench":
-        from kefu.bench import run_bench
+        from kefu.bench import run_bench, run_history_bench
 
-        return run_bench(
-            messages=args.messages,
-            seed=args.seed,
-            workdir=Path(args.workdir) if args.workdir else None,
-        )
+        workdir = Path(args.workdir) if args.workdir else None
+        if args.messages is not None:
+            return run_bench(messages=args.messages, seed=args.seed, workdir=workdir)
+        try:
+            return run_history_bench(
+                args.days, args.per_day, args.seed, workdir, short_days=args.short_days
+            )
+        except ValueError as exc:
+            print(f"kefu bench: {exc}", file=sys.stderr)
+            return 2
 
     if args.command == "inspect":
         return _inspect(args, ui)
@@ -324,7 +345,7 @@ def _dispatch_writer(args: argparse.Namespace, db_path: Path, ui: Progress) -> i
         return _build(db_path, args, ui)
 
     if args.command == "check":
-        return _check(db_path, ui)
+        return _check(args, db_path, ui)
 
     if args.command in ("run-nightly", "demo"):
         landing = resolve_landing_dir(args.landing)
@@ -431,11 +452,15 @@ def _build(db_path: Path, args: argparse.Namespace, ui: Progress) -> int:
     return 0
 
 
-def _check(db_path: Path, ui: Progress) -> int:
+def _check(args: argparse.Namespace, db_path: Path, ui: Progress) -> int:
+    from kefu.build import BuildError, BuildWindow
     from kefu.checks import run_checks
 
     _require_warehouse(db_path)
-    report = run_checks(db_path)
+    try:
+        report = run_checks(db_path, window=BuildWindow(start=args.start, end=args.end))
+    except BuildError as exc:
+        raise Failure(str(exc)) from exc
     _say_checks(report.summary(), ui)
     if not report.success:
         raise Failure(report.reason())

@@ -95,9 +95,16 @@ class Plan:
     master_data_changed: bool
     load_run_ids: tuple[int, ...] = ()  # the load runs this build takes in
     unfinished_builds: int = 0
+    up_to_date_build: int | None = None  # a no-op night: the published build that stands
 
     def describe(self) -> str:
         start, end = self.window
+        if self.up_to_date_build is not None:
+            return (
+                f"as of {self.as_of}: nothing new since build {self.up_to_date_build} "
+                "(published, same as-of date): build and checks skipped, "
+                "load runs taken in: none"
+            )
         if self.window == FULL_BUILD:
             if not self.marts_existed:
                 why = "marts missing"
@@ -130,14 +137,14 @@ class NightlyOutcome:
     errors: list[str] = field(default_factory=list)
 
     @property
+    def skipped(self) -> bool:
+        """A no-op night: nothing new since the published build of the same as-of date."""
+        return self.plan is not None and self.plan.up_to_date_build is not None
+
+    @property
     def success(self) -> bool:
-        return (
-            not self.errors
-            and self.load is not None
-            and not self.load.rejected
-            and self.checks is not None
-            and self.checks.success
-        )
+        checked = self.skipped or (self.checks is not None and self.checks.success)
+        return not self.errors and self.load is not None and not self.load.rejected and checked
 
     def summary(self) -> str:
         lines = []
@@ -147,11 +154,14 @@ class NightlyOutcome:
             lines.append(f"build: {self.plan.describe()}")
         if self.checks is not None:
             lines.append(self.checks.summary())
-        lines.append(
-            f"published {self.published_to} (schema marts, checks passed)"
-            if self.published
-            else "not published (the published file keeps the previous good night)"
-        )
+        if self.skipped and self.published:
+            lines.append(f"published {self.published_to} (unchanged: the marts are up to date)")
+        else:
+            lines.append(
+                f"published {self.published_to} (schema marts, checks passed)"
+                if self.published
+                else "not published (the published file keeps the previous good night)"
+            )
         return "\n".join(lines)
 
     def reason(self) -> str:
@@ -191,6 +201,9 @@ def plan_build(db_path: Path, as_of: dt.date | None = None, read_only: bool = Fa
         as_of, final_pay_days, earliest, marts_existed, master_data_changed=full
     )
     window = cover_unfinished(window, mark.unfinished_windows)
+    up_to_date = None
+    if not (pending or full or mark.unfinished_windows) and marts_existed:
+        up_to_date = _published_build_as_of(db_path, as_of, read_only)
     return Plan(
         as_of,
         window,
@@ -200,7 +213,24 @@ def plan_build(db_path: Path, as_of: dt.date | None = None, read_only: bool = Fa
         full,
         tuple(pending),
         len(mark.unfinished_windows),
+        up_to_date,
     )
+
+
+def _published_build_as_of(db_path: Path, as_of: dt.date, read_only: bool) -> int | None:
+    """The last successful build when a publication shipped it and it was built for
+    `as_of` (nothing loaded since, no build started since: the caller checked), else None.
+    The marts then already hold what a build for `as_of` would write."""
+    with warehouse.connect(db_path, read_only=read_only) as con:
+        if con is None or "build_runs" not in warehouse.existing_tables(con, "raw"):
+            return None
+        row = con.execute(
+            "select build_id, as_of_date, published from raw.build_runs"
+            " where status = 'built' order by build_id desc limit 1"
+        ).fetchone()
+    if row is None or not row[2] or row[1] != as_of:
+        return None
+    return int(row[0])
 
 
 def pending_runs(db_path: Path) -> list[int]:
@@ -216,15 +246,17 @@ def build_recorded(
     load_run_ids: tuple[int, ...] | list[int],
     command: str,
     full_refresh: bool = False,
+    data_tests: bool = True,
 ) -> int:
     """Build, recorded in raw.build_runs: 'started' before dbt runs, 'built' once it
-    succeeded (then `load_run_ids` count as taken in); the build_id."""
+    succeeded (then `load_run_ids` count as taken in); the build_id. Without data_tests
+    the caller runs them (kefu.checks.run_checks over the same window)."""
     ensure_raw_schema(db_path)
     with duckdb.connect(str(db_path)) as con:
         build_id = warehouse.start_build(
             con, command, window.as_of, (window.start, window.end), list(load_run_ids)
         )
-    build(db_path, window, full_refresh=full_refresh)
+    build(db_path, window, full_refresh=full_refresh, data_tests=data_tests)
     with duckdb.connect(str(db_path)) as con:
         warehouse.finish_build(con, build_id)
     return build_id
@@ -312,14 +344,19 @@ def _night(
             f"no messages or orders in {db_path}: nothing to build (landing zone {landing_dir})"
         )
         return outcome
+    if outcome.skipped:
+        return _keep_publication(db_path, publish_path, outcome)
     start, end = outcome.plan.window
     window = BuildWindow(start=start, end=end, as_of=outcome.plan.as_of)
     try:
-        build_id = build_recorded(db_path, window, outcome.plan.load_run_ids, "kefu run-nightly")
+        build_id = build_recorded(
+            db_path, window, outcome.plan.load_run_ids, "kefu run-nightly", data_tests=False
+        )
+        # The data tests run once, here: over the window's days, in SQL (kefu.checks).
+        outcome.checks = run_checks(db_path, window=window)
     except BuildError as exc:
         outcome.errors.append(str(exc))
         return outcome
-    outcome.checks = run_checks(db_path)
     if not outcome.checks.success:
         return outcome
     row = publication_row(
@@ -336,6 +373,23 @@ def _night(
     except PublishError as exc:
         outcome.errors.append(str(exc))
         return outcome
+    outcome.published = True
+    outcome.published_to = target
+    return outcome
+
+
+def _keep_publication(
+    db_path: Path, publish_path: Path | None, outcome: NightlyOutcome
+) -> NightlyOutcome:
+    """A no-op night: the published file stands; copied again from the warehouse (whose
+    marts and publication row are the published build's) only when it went missing."""
+    target = publish_path or resolve_publish_path(db_path)
+    if not target.exists():
+        try:
+            publish_marts(db_path, target)
+        except PublishError as exc:
+            outcome.errors.append(str(exc))
+            return outcome
     outcome.published = True
     outcome.published_to = target
     return outcome

@@ -91,3 +91,84 @@
     {{ date_column }} + 1 <= {{ kefu_as_of_date() }} as is_next_day_final,
     {{ date_column }} + cast({{ final_pay_days_column }} as integer) <= {{ kefu_as_of_date() }} as is_final
 {%- endmacro %}
+
+{#- Tests that scale with the window (issue 13): in a window build, the generic
+    data tests of a date-grained model (an incremental one, keyed by biz_date)
+    read only the window's days, the rows this build rewrote; in a full build
+    they read every row. Overrides dbt's get_where_subquery, so a test's own
+    `where` config still applies, and-ed with the window. Singular tests
+    (tests/dbt) read what they read. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if kefu_has_window() and kefu_tests_date_grained_model() -%}
+        {%- set in_window = kefu_in_window('biz_date') -%}
+        {%- set where = '(' ~ where ~ ') and ' ~ in_window if where else in_window -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The test being compiled is attached to an incremental model with a
+    biz_date column (declared in its yml): a date-grained one. -#}
+{% macro kefu_tests_date_grained_model() -%}
+    {%- set attached = model.get('attached_node') if model is mapping else none -%}
+    {%- if not (execute and attached) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get(attached) -%}
+    {{ return(node is not none and node.config.materialized == 'incremental' and 'biz_date' in node.columns) }}
+{%- endmacro %}
+
+{#- Window-shaped inputs of the sales intermediates (docs/metrics.md §4, §5):
+    the days of another input that a build window's days need, written once.
+    Each is `true` (every row) unless dbt appends a window to an existing
+    table (kefu_in_build_window), so a full build reads everything. -#}
+
+{#- The window's first / last day as a SQL date (none: unbounded). -#}
+{% macro kefu_window_start() -%}
+    {{ "date '" ~ var('start_date') ~ "'" if var('start_date', none) else none }}
+{%- endmacro %}
+
+{% macro kefu_window_end() -%}
+    {{ "date '" ~ var('end_date') ~ "'" if var('end_date', none) else none }}
+{%- endmacro %}
+
+{#- `date_column` between the window's start − `days_before` and its end +
+    `days_after` (day counts: SQL expressions, e.g. a shop's rule column). -#}
+{% macro kefu_in_build_window_reach(date_column, days_before=0, days_after=0) -%}
+    {%- if is_incremental() and kefu_has_window() -%}
+        {%- set start = kefu_window_start() | trim -%}
+        {%- set end = kefu_window_end() | trim -%}
+        {%- set bounds = [] -%}
+        {%- if start != 'None' -%}
+            {%- do bounds.append(date_column ~ ' >= ' ~ start ~ ' - cast(' ~ days_before ~ ' as integer)') -%}
+        {%- endif -%}
+        {%- if end != 'None' -%}
+            {%- do bounds.append(date_column ~ ' <= ' ~ end ~ ' + cast(' ~ days_after ~ ' as integer)') -%}
+        {%- endif -%}
+        ({{ bounds | join(' and ') if bounds else 'true' }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Conversion of reception day D (§4.1–4.6) reads the orders created from
+    D − after_sale_days (an earlier paid order makes the reception after-sale)
+    to the end of D+1 (a following order); whether one was paid by the end of
+    D + final_pay_days is read from the order's own paid_at. -#}
+{% macro kefu_orders_for_conversion(created_date_column, after_sale_days_column) -%}
+    {{ kefu_in_build_window_reach(created_date_column, after_sale_days_column, 1) }}
+{%- endmacro %}
+
+{#- An order is credited anew (§5.2) when its created or paid date lies in the
+    window or up to consult_window_days after it: a reply of the window can earn
+    it. int_orders_credited then reads the replies of those orders' buyers only,
+    from their earliest order date − consult_window_days. -#}
+{% macro kefu_orders_to_credit(created_date_column, paid_date_column, consult_days_column) -%}
+    ({{ kefu_in_build_window_reach(created_date_column, 0, consult_days_column) }}
+    or {{ kefu_in_build_window_reach(paid_date_column, 0, consult_days_column) }})
+{%- endmacro %}
+

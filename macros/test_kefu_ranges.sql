@@ -20,3 +20,10 @@
     from {{ model }}
     where {{ column_name }} < 0
 {% endtest %}
+
+{#- A figure is never below `minimum` (a quantity of at least 1). -#}
+{% test kefu_at_least(model, column_name, minimum) %}
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} < {{ minimum }}
+{% endtest %}

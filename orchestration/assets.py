@@ -221,7 +221,8 @@ def kefu_dbt_models(
         build_vars = BuildWindow(start=start, end=end, as_of=as_of).dbt_vars()
         env = dbt_env(db_path)
         target_path = Path(env["DBT_TARGET_PATH"]).parent / "dagster"
-        with temporary_environment({"KEFU_DB": env["KEFU_DB"]}):
+        # the warehouse, dbt threads and DuckDB's memory limit / spill folder (kefu.machine)
+        with temporary_environment({k: v for k, v in env.items() if k.startswith("KEFU_")}):
             invocation = dbt.cli(
                 ["build", "--vars", json.dumps(build_vars)],
                 context=context,
@@ -244,21 +245,19 @@ def _model_names(layer: str) -> set[str]:
 
 
 def _gx_check_specs() -> dict[dg.AssetCheckKey, tuple[str, str]]:
-    """Check key → (suite, table) for every suite table Dagster has an asset for."""
+    """Check key → (suite, table) for every checked table Dagster has an asset for: the
+    GX suites of the latest load (on landing_files), and the data-quality rules of each
+    staging model and mart (its dbt data tests in SQL; a mart's shape by GX)."""
     from kefu.checks import suite_definitions
 
     specs: dict[dg.AssetCheckKey, tuple[str, str]] = {}
-    models = {layer: _model_names(layer) for layer in ("staging", "marts")}
-    for suite, entries in suite_definitions().SUITES.items():
-        for table, _ in entries:
-            schema, name = table.split(".", 1)
-            if suite == "incoming":
-                key = dg.AssetCheckKey(LANDING_KEY, f"gx_incoming_{name}")
-            elif schema in models and name in models[schema]:
-                key = dg.AssetCheckKey(dg.AssetKey([schema, name]), f"gx_{schema}")
-            else:
-                continue  # the schema-wide text check, or a model not in this project
-            specs[key] = (suite, table)
+    for table, _ in suite_definitions().SUITES["incoming"]:
+        name = table.split(".", 1)[1]
+        specs[dg.AssetCheckKey(LANDING_KEY, f"gx_incoming_{name}")] = ("incoming", table)
+    for layer in ("staging", "marts"):
+        for name in sorted(_model_names(layer)):
+            key = dg.AssetCheckKey(dg.AssetKey([layer, name]), f"dq_{layer}")
+            specs[key] = (layer, f"{layer}.{name}")
     return specs
 
 
@@ -292,7 +291,11 @@ def _check_result(key: dg.AssetCheckKey, results: list) -> dg.AssetCheckResult:
             asset=key.asset_key,
             # The marts' checks gate the publication; a warning never blocks.
             blocking=key.asset_key.path[0] == "marts",
-            description=f"Great Expectations suite '{suite}' on {table} (kefu check)",
+            description=(
+                f"Great Expectations suite '{suite}' on {table} (kefu check)"
+                if suite == "incoming"
+                else f"dbt data tests of {table} in SQL, over the run's window (kefu check)"
+            ),
         )
         for key, (suite, table) in GX_CHECKS.items()
     ],
@@ -303,8 +306,13 @@ def gx_suites(context: dg.AssetCheckExecutionContext, warehouse: KefuWarehouse):
     from kefu.checks import run_checks
 
     selected = [key for key in GX_CHECKS if key in context.selected_asset_check_keys]
+    run = context.instance.get_run_by_id(context.run.run_id)
+    tags = run.tags if run else {}
+    window = BuildWindow(start=_iso(tags.get(TAG_START)), end=_iso(tags.get(TAG_END)))
     with warehouse_lock(warehouse.db_path(), f"dagster run {context.run.run_id[:8]} checks"):
-        report = run_checks(warehouse.db_path(), [GX_CHECKS[key][1] for key in selected])
+        report = run_checks(
+            warehouse.db_path(), [GX_CHECKS[key][1] for key in selected], window=window
+        )
     context.log.info(report.summary())
     for key in selected:
         table = GX_CHECKS[key][1]

@@ -1,154 +1,150 @@
-"""Data-quality suites, run by Great Expectations for real on small DuckDB files whose
-tables are made with pandas (no dbt needed): a clean warehouse passes, a broken rule
-fails critically and is named, a missing mart fails with a clear reason."""
+"""Data-quality rules, run for real: the dbt data tests in SQL (over a window's days or
+every row) on a small dbt-built warehouse, and the GX suites (latest load, marts' shape).
+A clean warehouse passes and records every rule in marts.dq_results; a broken mart (a
+rate above 1, a broken sales identity, a duplicate key, ...) fails critically and each
+broken rule is named once; a window check reads the window's days only."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
-from expectations.suites import MART_COLUMNS, MART_KEYS
+from kefu.build import BuildWindow
 from kefu.checks import run_checks
 from kefu.cli import main
+from tests.support import build_warehouse, query
+from tests.test_kpi_marts import scenario_rows
+
+TUESDAY = dt.date(2026, 5, 5)
 
 
-def _value(column: str, row: int) -> object:
-    """A plausible clean value for a contract column, by its name."""
-    if column in ("biz_date", "week_start", "month_start"):
-        return dt.date(2026, 5, 1) + dt.timedelta(days=row)
-    if column.endswith("_at"):
-        later = column in ("replied_at", "first_reply_at", "paid_at")
-        return dt.datetime(2026, 5, 1, 10, 0) + dt.timedelta(days=row, minutes=5 * later)
-    if column.startswith("is_"):
-        return True
-    if column in ("round_seq", "quantity", "hour") or column.endswith(("_cnt", "_qty")):
-        return 3
-    if "rate" in column or column == "cs_sales_share":
-        return 0.5
-    if column.endswith(("_id", "_name")) or column in ("preset", "unit"):
-        return f"{column}-{row}"
-    return 10.0
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    return build_warehouse(tmp_path_factory.mktemp("checks") / "built.duckdb", scenario_rows())
 
 
-def clean_frame(mart: str, rows: int = 2) -> pd.DataFrame:
-    """A small frame with every contract column of the mart that meets every rule."""
-    return pd.DataFrame(
-        [{column: _value(column, row) for column in MART_COLUMNS[mart]} for row in range(rows)]
+def _copy(built: Path, folder: Path, name: str) -> Path:
+    target = folder / f"{name}.duckdb"
+    shutil.copyfile(built, target)
+    return target
+
+
+def _failed(db_path: Path) -> set[tuple[str, str, str | None, bool]]:
+    rows = query(
+        db_path,
+        'select "table", expectation, "column", is_critical from marts.dq_results'
+        " where not success",
     )
+    return {(r["table"], r["expectation"], r["column"], r["is_critical"]) for r in rows}
 
 
-def write_tables(db_path: Path, frames: dict[str, pd.DataFrame]) -> Path:
-    """Write pandas frames as marts.<name> tables of a fresh DuckDB file."""
+def test_a_clean_warehouse_passes_every_rule_and_records_each_once(built, tmp_path):
+    db = _copy(built, tmp_path, "clean")
+    # a rating-only day: NULL rates (empty denominators) are allowed
+    assert query(db, "select count(*) as n from marts.agent_daily_kpis where reply_rate is null")[
+        0
+    ]["n"]
+    report = run_checks(db)
+    assert report.success, report.reason()
+    labels = {(r.table, r.expectation, r.column) for r in report.results}
+    assert {
+        ("marts.agent_daily_kpis", "kefu_unit_interval", "reply_rate"),
+        ("marts.agent_daily_kpis", "kefu_at_most", "replied_buyer_cnt,received_buyer_cnt"),
+        ("marts.shop_daily_kpis", "kpis_shop_paid_equals_credited_plus_silent", None),
+        ("marts.fct_receptions", "kefu_non_negative", "session_cnt"),
+        ("staging.stg_exports__orders", "kefu_at_least", "quantity"),
+        ("marts.fct_rounds", "expect_table_columns_to_exclude", None),
+        ("raw.messages", "expect_column_values_to_not_be_null", "message_id"),
+    } <= labels
+    suites = {r.suite for r in report.results}
+    # the GX suite of the load, the dbt tests of sources (raw), seeds and every layer
+    assert suites == {"incoming", "raw", "seeds", "staging", "intermediate", "marts"}
+    # a check of one mart again: its rows replace the previous ones, one row per rule
+    again = run_checks(db, ["agent_daily_kpis"])
+    assert again.success and {r.table for r in again.results} == {"marts.agent_daily_kpis"}
+    rows = query(db, "select count(*) as n, count(*) filter (where not success) as f"
+                 " from marts.dq_results")[0]  # fmt: skip
+    assert (rows["n"], rows["f"]) == (len(report.results), 0)
+
+
+def _break(db_path: Path) -> None:
+    """One broken rule per statement, on Tuesday 05-05 where a row has a day."""
     with duckdb.connect(str(db_path)) as con:
-        con.execute("create schema if not exists marts")
-        for name, frame in frames.items():
-            con.register("frame", frame)
-            con.execute(f"create or replace table marts.{name} as select * from frame")
-            con.unregister("frame")
-    return db_path
+        for sql in [
+            # a rate above 1
+            "update marts.agent_daily_kpis set reply_rate = 1.2"
+            " where shop_id = 'roll' and biz_date = date '2026-05-05'",
+            # more buyers replied than received
+            "update marts.agent_daily_kpis set replied_buyer_cnt = received_buyer_cnt + 1"
+            " where shop_id = 'assisted' and biz_date = date '2026-05-05'",
+            # the sales identity: paid = credited + silent
+            "update marts.shop_daily_kpis set paid_sales_amt = paid_sales_amt + 1"
+            " where shop_id = 'assisted' and biz_date = date '2026-05-05'",
+            # a negative count
+            "update marts.fct_receptions set session_cnt = -1"
+            " where shop_id = 'roll' and biz_date = date '2026-05-05' and buyer_id = 'b2'",
+            # a duplicate key
+            "insert into marts.platform_service_daily select * from marts.platform_service_daily"
+            " where biz_date = date '2026-05-05' limit 1",
+            # message text in a mart, a contract column missing, a mart missing
+            "alter table marts.fct_rounds add column content varchar",
+            "alter table marts.shop_daily_kpis drop column silent_aov",
+            "drop table marts.fct_order_credits",
+        ]:
+            con.execute(sql)
 
 
-@pytest.fixture
-def clean_marts() -> dict[str, pd.DataFrame]:
-    return {mart: clean_frame(mart) for mart in MART_KEYS}
-
-
-def test_clean_marts_pass(tmp_path, clean_marts):
-    report = run_checks(write_tables(tmp_path / "w.duckdb", clean_marts), ["marts"])
-    assert report.success, report.reason()
-    assert not [r for r in report.results if not r.success]
-    assert "agent_daily_kpis" in report.summary()
-
-
-def test_rate_above_one_fails_critically_and_names_the_expectation(tmp_path, clean_marts):
-    clean_marts["agent_daily_kpis"].loc[0, "reply_rate"] = 1.2
-    report = run_checks(write_tables(tmp_path / "w.duckdb", clean_marts), ["agent_daily_kpis"])
-    assert not report.success
-    assert [(r.table, r.expectation, r.column) for r in report.failed_critical()] == [
-        ("marts.agent_daily_kpis", "expect_column_values_to_be_between", "reply_rate")
-    ]
-    assert "expect_column_values_to_be_between[reply_rate]" in report.reason()
-
-
-def test_null_rate_is_allowed(tmp_path, clean_marts):
-    clean_marts["shop_daily_kpis"]["cs_sales_share"] = None
-    clean_marts["shop_daily_kpis"]["cs_sales_share"] = clean_marts["shop_daily_kpis"][
-        "cs_sales_share"
-    ].astype("float64")
-    report = run_checks(write_tables(tmp_path / "w.duckdb", clean_marts), ["shop_daily_kpis"])
-    assert report.success, report.reason()
-
-
-def test_replied_above_received_fails(tmp_path, clean_marts):
-    clean_marts["agent_daily_kpis"].loc[1, "replied_buyer_cnt"] = 4
-    report = run_checks(write_tables(tmp_path / "w.duckdb", clean_marts), ["agent_daily_kpis"])
-    assert not report.success
-    failed = report.failed_critical()
-    assert [(r.expectation, r.column, r.unexpected_count) for r in failed] == [
+def test_a_broken_mart_fails_kefu_check_and_names_each_broken_rule(built, tmp_path, capsys):
+    db = _copy(built, tmp_path, "broken")
+    _break(db)
+    assert main(["check", "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kefu check: ") and len(err.strip().splitlines()) == 1
+    assert "reply_rate" in err and "table marts.fct_order_credits missing" in err
+    assert _failed(db) == {
+        ("marts.agent_daily_kpis", "kefu_unit_interval", "reply_rate", True),
+        ("marts.agent_daily_kpis", "kefu_at_most", "replied_buyer_cnt,received_buyer_cnt", True),
+        ("marts.shop_daily_kpis", "kpis_shop_paid_equals_credited_plus_silent", None, True),
+        ("marts.fct_receptions", "kefu_non_negative", "session_cnt", True),
         (
-            "expect_column_pair_values_a_to_be_greater_than_b",
-            "received_buyer_cnt,replied_buyer_cnt",
-            1,
-        )
-    ]
+            "marts.platform_service_daily",
+            "kefu_unique_combination",
+            "shop_id,agent_id,biz_date,preset",
+            True,
+        ),
+        ("marts.fct_rounds", "expect_table_columns_to_exclude", None, True),
+        ("marts.*", "expect_column_values_to_not_be_in_set", "column_name", True),
+        ("marts.shop_daily_kpis", "expect_table_columns_to_match_set", None, True),
+        ("marts.shop_daily_kpis", "kefu_non_negative", "silent_aov", True),
+        ("marts.fct_order_credits", "table_exists", None, True),
+    }
+    details = {
+        r["expectation"]: r["detail"]
+        for r in query(db, "select expectation, detail from marts.dq_results where not success")
+    }
+    assert details["expect_table_columns_to_match_set"] == "missing columns: silent_aov"
+    assert details["expect_table_columns_to_exclude"] == "found: content"
 
 
-def test_duplicate_key_fails(tmp_path, clean_marts):
-    frame = clean_marts["platform_service_daily"]
-    clean_marts["platform_service_daily"] = pd.concat([frame, frame.iloc[[0]]])
-    db = write_tables(tmp_path / "w.duckdb", clean_marts)
-    report = run_checks(db, ["platform_service_daily"])
-    assert [r.expectation for r in report.failed_critical()] == [
-        "expect_compound_columns_to_be_unique"
-    ]
-
-
-def test_negative_count_fails(tmp_path, clean_marts):
-    clean_marts["fct_receptions"].loc[0, "session_cnt"] = -1
-    report = run_checks(write_tables(tmp_path / "w.duckdb", clean_marts), ["fct_receptions"])
-    assert [r.column for r in report.failed_critical()] == ["session_cnt"]
-
-
-def test_message_text_in_a_mart_fails(tmp_path, clean_marts):
-    clean_marts["fct_rounds"]["content"] = "在吗"
-    report = run_checks(write_tables(tmp_path / "w.duckdb", clean_marts), ["marts"])
-    failed = [(r.table, r.expectation, r.detail) for r in report.failed_critical()]
-    assert failed == [
-        ("marts.fct_rounds", "expect_table_columns_to_exclude", "found: content"),
-        ("marts.*", "expect_column_values_to_not_be_in_set", "e.g. content"),
-    ]
-
-
-def test_missing_contract_column_fails(tmp_path, clean_marts):
-    clean_marts["shop_daily_kpis"] = clean_marts["shop_daily_kpis"].drop(columns=["silent_aov"])
-    report = run_checks(write_tables(tmp_path / "w.duckdb", clean_marts), ["shop_daily_kpis"])
-    assert "missing columns: silent_aov" in report.reason()
-
-
-def test_missing_mart_fails_with_a_clear_reason(tmp_path, clean_marts):
-    del clean_marts["fct_order_credits"]
-    report = run_checks(write_tables(tmp_path / "w.duckdb", clean_marts), ["marts"])
-    assert not report.success
-    assert "table marts.fct_order_credits missing — run kefu build first" in report.reason()
-
-
-def test_results_are_written_to_dq_results_replacing_the_previous(tmp_path, clean_marts):
-    db = write_tables(tmp_path / "w.duckdb", clean_marts)
-    first = run_checks(db, ["marts"])
-    run_checks(db, ["marts"])
+def test_a_window_check_tests_the_window_days_only(built, tmp_path):
+    db = _copy(built, tmp_path, "window")
     with duckdb.connect(str(db)) as con:
-        columns = [row[0] for row in con.execute("describe marts.dq_results").fetchall()]
-        count = con.execute("select count(*) from marts.dq_results").fetchone()[0]
-        failed = con.execute("select count(*) from marts.dq_results where not success").fetchone()
-    assert columns[:7] == [
-        "suite", "table", "expectation", "column", "is_critical", "success", "unexpected_count"
-    ]  # fmt: skip
-    assert count == len(first.results)
-    assert failed == (0,)
+        con.execute(
+            "update marts.agent_daily_kpis set reply_rate = 1.2"
+            " where shop_id = 'roll' and biz_date = date '2026-05-05'"
+        )
+    monday = BuildWindow(start=TUESDAY - dt.timedelta(days=1), end=TUESDAY - dt.timedelta(days=1))
+    outside = run_checks(db, ["agent_daily_kpis"], window=monday)
+    assert outside.success, outside.reason()
+    assert any(r.expectation == "kefu_unit_interval" for r in outside.results)
+    inside = run_checks(db, ["agent_daily_kpis"], window=BuildWindow(start=TUESDAY, end=TUESDAY))
+    assert [(r.expectation, r.column, r.unexpected_count) for r in inside.failed_critical()] == [
+        ("kefu_unit_interval", "reply_rate", 1)
+    ]
 
 
 def test_quarantine_share_is_a_warning_not_critical(tmp_path):
@@ -168,11 +164,6 @@ def test_quarantine_share_is_a_warning_not_critical(tmp_path):
     ]
 
 
-def test_check_command_returns_1_and_prints_the_reason(tmp_path, clean_marts, capsys):
-    clean_marts["agent_daily_kpis"].loc[0, "good_rate"] = 1.5
-    db = write_tables(tmp_path / "w.duckdb", clean_marts)
-    assert main(["check", "--db", str(db)]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("kefu check: ")
-    assert "good_rate" in err
-    assert len(err.strip().splitlines()) == 1
+def test_an_unknown_suite_is_refused():
+    with pytest.raises(ValueError, match="no data-quality suite named nope"):
+        run_checks(Path("/nonexistent.duckdb"), ["nope"])

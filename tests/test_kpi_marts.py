@@ -5,8 +5,10 @@ summed numerators and denominators (docs/metrics.md §8, §9)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
+import duckdb
 import pytest
 
 from kefu.build import BuildWindow, build
@@ -290,6 +292,38 @@ def test_building_twice_and_day_by_day_give_the_same_marts(warehouse, tmp_path):
         build(day_by_day, BuildWindow(start=day, end=day))
         day += dt.timedelta(days=1)
     assert mart_contents(day_by_day) == all_at_once
+
+
+def test_a_window_build_tests_the_window_days_of_date_grained_models(warehouse, tmp_path):
+    """A broken row outside the window (a rate of 2 on 05-02) does not fail a build
+    of 05-06 (its tests read 05-06 only), and the compiled tests say so; a test of a model
+    without days (a seed, a view) reads the whole relation."""
+    db_path = tmp_path / "windowed.duckdb"
+    db_path.write_bytes(warehouse.read_bytes())
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(
+            "update marts.agent_daily_kpis set reply_rate = 2 where biz_date = date '2026-05-02'"
+        )
+    build(db_path, BuildWindow(start=dt.date(2026, 5, 6), end=dt.date(2026, 5, 6)))
+    assert query(db_path, "select max(reply_rate) as m from marts.agent_daily_kpis")[0]["m"] == 2
+    # still there: the window build neither rewrote nor tested 05-02
+    results = json.loads(
+        (tmp_path / ".dbt" / "windowed" / "target" / "run_results.json").read_text()
+    )["results"]
+    tests = {r["unique_id"]: " ".join((r.get("compiled_code") or "").split()) for r in results}
+    window = "biz_date between date '2026-05-06' and date '2026-05-06'"
+    negative = [
+        code
+        for uid, code in tests.items()
+        if uid.startswith("test.kefu.kefu_unit_interval_agent_daily_kpis_reply_rate")
+    ]
+    assert negative and all(window in code for code in negative), negative
+    untouched = [
+        code
+        for uid, code in tests.items()
+        if uid.startswith("test.kefu.not_null_stg_exports__messages_")
+    ]
+    assert untouched and not any("biz_date between" in code for code in untouched)
 
 
 def test_every_published_column_has_an_entry_in_docs_metrics(warehouse):

@@ -285,6 +285,17 @@ def nights(tmp_path_factory):
     assert main(["build", "--db", str(clean), "--as-of", "2026-05-06"]) == 0
     result["clean"] = _marts(clean)
 
+    # 4b. A night with nothing new (same watermark, same as_of) whose published file went
+    # missing: no build, no checks; the file is copied again from the warehouse.
+    builds = "select count(*) from raw.build_runs"
+    result["builds_before_noop"] = _rows(db_path, builds)[0][0]
+    published.unlink()
+    result["noop"] = run_nightly(db_path, landing)
+    result["builds_after_noop"] = _rows(db_path, builds)[0][0]
+    result["noop_publication"] = _publication(published, read_only=True)
+    result["noop_warehouse_publication"] = _publication(db_path)
+    result["noop_marts"] = _marts(db_path)
+
     # 5. A night whose critical check fails, with a rejected file.
     before = published.read_bytes()
     result["published_mtime"] = published.stat().st_mtime_ns
@@ -374,6 +385,24 @@ def test_two_nights_started_together_run_one_after_the_other(nights):
     ]
     assert sum("load runs taken in: 4" in plan for plan in plans) == 1, plans
     assert sum("load runs taken in: none" in plan for plan in plans) == 1, plans
+
+
+@pytest.mark.slow
+def test_a_night_with_nothing_new_skips_build_and_checks_but_keeps_the_file(nights):
+    noop = nights["noop"]
+    assert noop.success, noop.reason()
+    assert noop.skipped and noop.checks is None
+    assert nights["builds_after_noop"] == nights["builds_before_noop"]  # no build attempt
+    assert "build and checks skipped" in noop.summary()
+    assert "load runs taken in: none" in noop.plan.describe()
+    assert noop.published and nights["published"].is_file()
+    # the copied file carries the warehouse's publication row (the standing build's)
+    assert nights["noop_publication"] == nights["noop_warehouse_publication"]
+    assert nights["noop_publication"]["as_of_date"] == noop.plan.as_of
+    assert nights["noop_marts"] == nights["after_together"]
+    # of the two nights started together, the second found nothing new and skipped too
+    plans = [p.stdout for p in nights["together"]]
+    assert sum("build and checks skipped" in out for out in plans) == 1, plans
 
 
 @pytest.mark.slow

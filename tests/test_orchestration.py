@@ -143,7 +143,7 @@ def test_definitions_load(orchestration):
         dg.AssetKey("landing_files")
     }
     check_names = {key.name for key in graph.asset_check_keys}
-    assert {"no_rejected_files", "gx_incoming_messages", "gx_staging"} <= check_names
+    assert {"no_rejected_files", "gx_incoming_messages", "dq_staging", "dq_marts"} <= check_names
 
 
 def test_definitions_load_through_the_package(orchestration):
@@ -345,7 +345,7 @@ def test_a_backfill_of_three_days_materialises_exactly_those_partitions(orchestr
         for e in result.get_asset_check_evaluations()
     }
     assert evaluations[("landing_files", "no_rejected_files")] is True
-    mart_checks = [passed for (key, name), passed in evaluations.items() if name == "gx_marts"]
+    mart_checks = [passed for (key, name), passed in evaluations.items() if name == "dq_marts"]
     assert mart_checks and all(mart_checks), evaluations
     assert result.success, evaluations
     with duckdb.connect(str(published), read_only=True) as con:

@@ -44,6 +44,7 @@ from kefu.loading.transform import (
     mark_rows,
     match_columns,
 )
+from kefu.machine import apply_limits
 from kefu.schema import create_raw_schema
 
 CRASH_ENV = "KEFU_CRASH_AFTER_ROWS_OF"
@@ -79,6 +80,7 @@ def load_landing(
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(db_path)) as con:
         con.execute("set enable_progress_bar = false")
+        apply_limits(con, db_path)
         create_raw_schema(con)
         install_macros(con)
         report = LoadReport(next_load_run_id(con))

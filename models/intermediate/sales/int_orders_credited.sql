@@ -1,9 +1,15 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['shop_id', 'order_id'],
+) }}
 -- One row per order (shop_id, order_id), its latest version, with its order
 -- credit, payment credit and the credit the shop's attribution_mode keeps
 -- (docs/metrics.md §5.2–5.3). A paid order with no credit is silent (静默下单).
--- A table, not a view: several models and tests read it, so it is computed
--- once per build instead of once per reader (10M-message warehouses).
+-- Incremental on the order key: a window build credits anew the orders created
+-- or paid in the window or up to consult_window_days after it (a reply of the
+-- window can earn them), reading the replies they can meet
+-- (macros/build_window.sql); a full build credits every order.
 with
 
 stg_exports__orders as (
@@ -36,6 +42,12 @@ orders_with_rules as (
     from stg_exports__orders
     inner join int_shops_completed
         on stg_exports__orders.shop_id = int_shops_completed.shop_id
+    where
+        {{ kefu_orders_to_credit(
+            'stg_exports__orders.created_date',
+            'stg_exports__orders.paid_date',
+            'int_shops_completed.consult_window_days',
+        ) }}
 ),
 
 paid_orders as (
@@ -43,17 +55,41 @@ paid_orders as (
     where is_paid
 ),
 
+-- The replies that can earn the orders credited here: the same shop and buyer,
+-- in receptions dated from the buyer's earliest order date − consult_window_days
+-- to its latest order or payment date. The latest reply before an order is the
+-- same without the older ones: older still, it would fall outside the consult
+-- window anyway.
+buyer_reach as (
+    select
+        shop_id,
+        buyer_id,
+        min({{ kefu_consult_window_start('created_date', 'consult_window_days') }}) as first_reply_date,
+        max(coalesce(paid_date, created_date)) as last_reply_date
+    from orders_with_rules
+    group by shop_id, buyer_id
+),
+
 -- Ties on time go to the smaller agent_id in text order: keep one account per
 -- instant before looking for the latest reply.
 serving_instants as (
     select
-        shop_id,
-        buyer_id,
-        min(agent_id) as agent_id,
-        biz_date,
-        sent_at
+        int_serving_replies.shop_id,
+        int_serving_replies.buyer_id,
+        min(int_serving_replies.agent_id) as agent_id,
+        int_serving_replies.biz_date,
+        int_serving_replies.sent_at
     from int_serving_replies
-    group by shop_id, buyer_id, biz_date, sent_at
+    inner join buyer_reach
+        on int_serving_replies.shop_id = buyer_reach.shop_id
+            and int_serving_replies.buyer_id = buyer_reach.buyer_id
+            and int_serving_replies.biz_date
+            between buyer_reach.first_reply_date and buyer_reach.last_reply_date
+    group by
+        int_serving_replies.shop_id,
+        int_serving_replies.buyer_id,
+        int_serving_replies.biz_date,
+        int_serving_replies.sent_at
 ),
 
 order_credits as (

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- One row per received reception (shop_id, agent_id, buyer_id, biz_date) with
 -- its conversion flags (docs/metrics.md §4): following order, after-sale or
 -- inquiry, ordered, paid by the end of D+1 and of D + final_pay_days, and the
@@ -10,20 +9,28 @@
 -- reception's account, with is_assisted for an inquiry whose following orders
 -- convert only other accounts. This model is the one place that decides
 -- which account an order converts.
--- A table, not a view: several models and tests read it, so it is computed
--- once per build instead of once per reader (10M-message warehouses).
+-- Incremental on biz_date (dbt_project.yml): a window build rewrites the
+-- window's receptions only, reading the orders they can meet; several models
+-- and tests read it, so it is stored, not a view.
 with
 
 int_receptions_filtered as (
     select * from {{ ref('int_receptions_filtered') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_shops_completed as (
     select * from {{ ref('int_shops_completed') }}
 ),
 
+-- The orders the window's receptions can meet (created from D − after_sale_days
+-- to D+1, macros/build_window.sql): every order in a full build.
 int_orders_credited as (
-    select * from {{ ref('int_orders_credited') }}
+    select int_orders_credited.*
+    from {{ ref('int_orders_credited') }} as int_orders_credited
+    inner join int_shops_completed
+        on int_orders_credited.shop_id = int_shops_completed.shop_id
+    where {{ kefu_orders_for_conversion('int_orders_credited.created_date', 'int_shops_completed.after_sale_days') }}
 ),
 
 received_receptions as (

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- One row per serving reply (docs/metrics.md §5.1): a valid reply (agent / assist)
 -- in a received (unfiltered) reception, keyed by the reception it belongs to.
 -- Follow-ups, replies before the buyer's first message of the day and replies
@@ -10,10 +9,12 @@ with
 
 int_messages_classified as (
     select * from {{ ref('int_messages_classified') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 int_receptions_filtered as (
     select * from {{ ref('int_receptions_filtered') }}
+    where {{ kefu_in_build_window('biz_date') }}
 ),
 
 received_receptions as (
