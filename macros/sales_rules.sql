@@ -27,6 +27,10 @@
     only when every other is older still, so checking the window after the
     join is exact. -#}
 {% macro kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date) -%}
+    {{ return(adapter.dispatch('kefu_latest_serving_account', 'kefu')(orders, serving_instants, anchor_at, anchor_date)) }}
+{%- endmacro %}
+
+{% macro default__kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date) -%}
     select
         {{ orders }}.shop_id,
         {{ orders }}.order_id,

@@ -77,7 +77,7 @@ carried_sessions as (
     select
         shop_id,
         agent_id,
-        unnest(range(hour(started_at) + 1, hour(ended_at) + 1)) as hour,
+        {{ kefu_later_hours('started_at', 'ended_at') }} as hour,
         biz_date
     from int_sessions_bounded
     where hour(ended_at) > hour(started_at)
