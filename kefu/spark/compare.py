@@ -72,12 +72,14 @@ def compare_marts(
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"attach '{_quoted(str(db_path))}' as duck (read_only)")
+        # The dbt marts (models/marts), not the tables checks and publication add there.
         names = marts or [
             row[0]
             for row in con.execute(
-                "select table_name from duck.information_schema.tables"
-                " where table_schema = 'marts' order by table_name"
+                "select table_name from information_schema.tables"
+                " where table_catalog = 'duck' and table_schema = 'marts' order by table_name"
             ).fetchall()
+            if row[0] in keys
         ]
         for mart in names:
             differences += _compare_mart(con, mart, keys.get(mart, []), warehouse_dir)
@@ -101,7 +103,7 @@ def _compare_mart(
     )
     con.execute(f'create or replace temp view duck_mart as select * from duck.marts."{mart}"')
     duck_types = dict(
-        con.execute("select column_name, data_type from (describe duck_mart)").fetchall()
+        con.execute("select column_name, column_type from (describe duck_mart)").fetchall()
     )
     spark_columns = {
         row[0] for row in con.execute("select column_name from (describe spark_mart)").fetchall()

@@ -156,7 +156,7 @@ below_targets as (
         shop_id,
         'below_target' as alert_type,
         agent_id,
-        cast(null as varchar) as buyer_id,
+        cast(null as string) as buyer_id,
         metric || ' ' || comparator || ' ' || target_value as detail,
         value as figure,
         target_value as threshold,
