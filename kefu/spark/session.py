@@ -71,3 +71,17 @@ def spark_session(warehouse_dir: Path) -> Any:
     session.sparkContext.setLogLevel("ERROR")
     _session_dir = warehouse_dir
     return session
+
+
+def stop_spark_session() -> None:
+    """Stop the process's SparkSession (frees the JVM's memory); a later build starts
+    a new one."""
+    global _session_dir
+    if _session_dir is None:
+        return
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.stop()
+    _session_dir = None
