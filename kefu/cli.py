@@ -162,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_engine_arguments(build: argparse.ArgumentParser) -> None:
-    """--engine and --spark-warehouse of `kefu build` (docs/contract §6)."""
+    """--engine and --spark-warehouse of `kefu build`."""
     build.add_argument(
         "--engine",
         choices=("duckdb", "spark"),

@@ -1,4 +1,4 @@
-"""One SQL, two engines (docs/contract §6): the same landing zone built on DuckDB and
+"""One SQL, two engines: the same landing zone built on DuckDB and
 on Spark (dbt-spark, a local SparkSession) gives the same marts, cell by cell.
 
 One warehouse holds a generated demo zone (50k messages, every demo shop and

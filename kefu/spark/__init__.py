@@ -1,4 +1,4 @@
-"""The Spark engine of `kefu build --engine spark` (docs/contract §6): the raw layer of the
+"""The Spark engine of `kefu build --engine spark`: the raw layer of the
 DuckDB warehouse exported to Parquet, the same dbt project run by dbt-spark on a Spark
 session, the marts left as Parquet tables of database `marts` under DIR/marts.db/<mart>/.
 
