@@ -21,10 +21,12 @@ import duckdb
 import pytest
 
 from kefu.build import BuildWindow, run_dbt
+from kefu.cli import main
 from kefu.demo_data import SHOPS, generate_landing
 from kefu.loader import load_landing
 from kefu.paths import PROJECT_DIR
-from kefu.spark.build import build_spark
+from kefu.schema import ensure_raw_schema
+from kefu.spark.build import build_spark, dbt_args
 from kefu.spark.compare import compare_marts, mart_keys, spark_mart_folder
 from kefu.spark.session import stop_spark_session
 from tests import test_conversion_metrics, test_kpi_marts, test_service_metrics
@@ -133,3 +135,22 @@ def test_a_three_day_window_build_on_spark_gives_the_full_build_marts(zone):
     )
     differences = compare_marts(zone["db"], zone["spark"])
     assert [d.describe() for d in differences] == []
+
+
+def test_spark_builds_without_a_window_start_afresh_and_window_builds_do_not():
+    assert "--full-refresh" in dbt_args(BuildWindow(), full_refresh=False)
+    windowed = dbt_args(BuildWindow(start=DEMO_START, end=DEMO_START), full_refresh=False)
+    assert "--full-refresh" not in windowed
+    assert windowed[:3] == ["build", "--target", "spark"]
+    assert dbt_args(BuildWindow(), False, data_tests=False)[-2:] == [
+        "--exclude-resource-type",
+        "test",
+    ]
+
+
+def test_spark_options_without_engine_spark_are_a_usage_error(tmp_path, capsys):
+    db_path = tmp_path / "w.duckdb"
+    ensure_raw_schema(db_path)
+    status = main(["build", "--db", str(db_path), "--spark-warehouse", str(tmp_path / "s")])
+    assert status == 2
+    assert "--engine spark" in capsys.readouterr().err
