@@ -3,10 +3,11 @@
     test_kefu_ranges.sql (kefu_unit_interval, kefu_at_most, kefu_non_negative)
     and kefu_between below (hour of day 0–23). -#}
 
-{#- Order of messages within a reception: (sent_at, message_id), message_id
-    compared as text (docs/metrics.md §1). message_id is VARCHAR from staging on. -#}
+{#- Order of messages within a reception: (sent_instant, message_id), message_id
+    compared as text (docs/metrics.md §1). message_id is VARCHAR from staging on;
+    sent_instant is the message's instant (macros/instants.sql). -#}
 {% macro kefu_message_order() -%}
-    sent_at, message_id
+    sent_instant, message_id
 {%- endmacro %}
 
 {#- Seconds from one instant to another, as DOUBLE (durations are differences

@@ -24,6 +24,8 @@ from tests.support import msg, one, query, write_raw
 
 D1 = dt.date(2026, 5, 1)
 D2 = dt.date(2026, 5, 2)
+SPRING = dt.date(2026, 3, 8)  # America/New_York: 02:00 EST -> 03:00 EDT
+FALL = dt.date(2026, 11, 1)  # America/New_York: 02:00 EDT -> 01:00 EST
 
 # The service models and everything they read (seeds, staging, shared models).
 SERVICE_SELECT = "+path:models/intermediate/service +path:models/marts/service"
@@ -161,11 +163,22 @@ def scenario_rows() -> dict[str, list[dict]]:
                 msg("tie_text", "a", buyer, role, f"{d1} 10:00:00", message_id=message_id)
             )
 
+    # Instants (docs/metrics.md §0): two shops in America/New_York, whose clock skips
+    # 02:00-03:00 on 2026-03-08 and repeats 01:00-02:00 on 2026-11-01.
+    add("dst_spring", "a", "b1", "buyer 01:59:00, agent 03:01:00", day=SPRING.isoformat())
+    add("dst_spring", "a", "b2", "buyer 01:50:00, agent 03:10:00", day=SPRING.isoformat())
+    add("dst_fall", "a", "c1", "buyer 00:50:00, agent 01:10:00", day=FALL.isoformat())
+    add("dst_fall", "a", "c2", "buyer 01:55:00, agent 02:05:00", day=FALL.isoformat())
+
     filters = [
         {"shop_id": "filtered", "buyer_id": "listed"},
         {"shop_id": "all_filtered", "buyer_id": "listed"},
     ]
-    return {"messages": messages, "filters": filters}
+    shops = [
+        {"shop_id": shop, "platform": "taobao", "timezone": "America/New_York"}
+        for shop in ("dst_spring", "dst_fall")
+    ]
+    return {"messages": messages, "filters": filters, "shops": shops}
 
 
 def build_service(db_path, window: BuildWindow | None = None):
@@ -783,9 +796,61 @@ def test_building_twice_gives_identical_marts(warehouse, tmp_path):
 def test_building_day_by_day_equals_building_all_at_once(warehouse, rows, tmp_path):
     db_path = tmp_path / "daily.duckdb"
     write_raw(db_path, rows)
-    for day in [D1, D2]:
+    for day in [SPRING, D1, D2, FALL]:
         build_service(db_path, BuildWindow(start=day, end=day))
     for mart in SERVICE_MARTS:
         daily = mart_contents(db_path, mart)
         assert daily, mart
         assert daily == mart_contents(warehouse, mart), mart
+
+
+# docs/metrics.md §0: durations are differences of instants, marts show local wall time
+
+
+def test_wait_across_spring_forward_is_the_time_that_passed(warehouse):
+    (found,) = rounds(warehouse, "dst_spring", "b1", day=SPRING)
+    # 01:59 EST (06:59Z) -> 03:01 EDT (07:01Z) = 120 s, not the 3,720 s of the wall clock.
+    assert found["wait_s"] == 120.0 and found["is_timed"] and found["is_within_sla"]
+    assert not found["is_slow"]
+    # The mart still shows the wall times the shop saw.
+    assert found["asked_at"] == dt.datetime(2026, 3, 8, 1, 59)
+    assert found["replied_at"] == dt.datetime(2026, 3, 8, 3, 1)
+    rec = reception(warehouse, "dst_spring", "b1", day=SPRING)
+    assert rec["session_cnt"] == 1 and rec["reception_duration_s"] == 120.0
+
+
+def test_spring_forward_does_not_split_a_session(warehouse):
+    # 01:50 EST -> 03:10 EDT: 1,200 s passed (80 minutes of wall clock, over max_wait_s).
+    (found,) = rounds(warehouse, "dst_spring", "b2", day=SPRING)
+    assert found["wait_s"] == 1200.0 and found["is_timed"] and found["is_slow"]
+    rec = reception(warehouse, "dst_spring", "b2", day=SPRING)
+    assert rec["session_cnt"] == 1 and rec["reception_duration_s"] == 1200.0
+    row = agent_day(warehouse, "dst_spring", day=SPRING)
+    # Both rounds timed: (120 + 1200) / 2 = 660 s.
+    assert row["response_cnt"] == 2 and row["avg_response_s"] == pytest.approx(660.0)
+
+
+def test_hourly_load_skips_the_hour_the_clock_skips(warehouse):
+    hours = query(
+        warehouse,
+        "select hour, consult_buyer_cnt, max_concurrent_receptions "
+        "from marts.reception_load_hourly where shop_id = 'dst_spring' order by hour",
+    )
+    # Sessions 01:59-03:01 and 01:50-03:10: both open at 01:59 and carried into hour 3;
+    # there is no 02:00-02:59 that night, so no row for hour 2.
+    assert hours == [
+        {"hour": 1, "consult_buyer_cnt": 2, "max_concurrent_receptions": 2},
+        {"hour": 3, "consult_buyer_cnt": 0, "max_concurrent_receptions": 2},
+    ]
+
+
+def test_repeated_wall_time_is_read_as_its_first_occurrence(warehouse):
+    # 00:50 EDT -> 01:10, read as 01:10 EDT (its first occurrence): 1,200 s.
+    (found,) = rounds(warehouse, "dst_fall", "c1", day=FALL)
+    assert found["wait_s"] == 1200.0 and found["is_timed"]
+    # 01:55 EDT (05:55Z) -> 02:05 EST (07:05Z): 4,200 s passed although the wall
+    # clock moved 10 minutes: replied but untimed, and the silence splits the session.
+    (late,) = rounds(warehouse, "dst_fall", "c2", day=FALL)
+    assert late["wait_s"] == 4200.0 and late["is_replied"] and not late["is_timed"]
+    rec = reception(warehouse, "dst_fall", "c2", day=FALL)
+    assert rec["session_cnt"] == 2 and rec["reception_duration_s"] == 0.0

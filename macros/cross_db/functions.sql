@@ -1,13 +1,14 @@
 {#- One SQL, two engines: every function that DuckDB and Spark SQL spell differently
     is one macro here, dispatched on the adapter (default__ = DuckDB, spark__ =
     Spark SQL 3.5). Models and the rule macros call these, never the engine's own
-    spelling. Without an adapter (sqlfluff's jinja templater, which lints the
-    DuckDB SQL) a dispatcher renders the DuckDB spelling. -#}
+    spelling. Outside dbt (sqlfluff's jinja templater: no `target`, and an
+    `adapter` stand-in that renders function calls) a dispatcher renders the
+    DuckDB spelling, so the models lint as the SQL DuckDB runs. -#}
 
 {#- Seconds since the epoch of a timestamp, as DOUBLE with the sub-second part
     (both engines divide the microseconds by 10^6 in DOUBLE: the same value). -#}
 {% macro kefu_epoch_s(timestamp_expression) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_epoch_s', 'kefu')(timestamp_expression)) }}
     {%- else -%}
         {{ return(default__kefu_epoch_s(timestamp_expression)) }}
@@ -26,7 +27,7 @@
     a window; Spark 3.5 does not, and counts the non-NULL values of a CASE). Write
     `{{ kefu_window_count_if('x') }} over w`. -#}
 {% macro kefu_window_count_if(condition) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_window_count_if', 'kefu')(condition)) }}
     {%- else -%}
         {{ return(default__kefu_window_count_if(condition)) }}
@@ -46,7 +47,7 @@
     numbers the rows; its extra column kefu_row_num stays in the result, so a
     caller selects its columns by name after this step. -#}
 {% macro kefu_first_row(relation, partition_by, order_by) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_first_row', 'kefu')(relation, partition_by, order_by)) }}
     {%- else -%}
         {{ return(default__kefu_first_row(relation, partition_by, order_by)) }}
@@ -79,7 +80,7 @@
 {#- One row per whole hour after the hour of `start_at` up to the hour of
     `end_at` (both of one day): a column of hours start+1 … end. -#}
 {% macro kefu_later_hours(start_at, end_at) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_later_hours', 'kefu')(start_at, end_at)) }}
     {%- else -%}
         {{ return(default__kefu_later_hours(start_at, end_at)) }}
@@ -99,7 +100,7 @@
     has no TIME type, 'HH:MM:SS' text, so a zero-padded 'HH:mm:ss.SSSSSS' orders
     the same way). -#}
 {% macro kefu_time_of_day(timestamp_expression) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_time_of_day', 'kefu')(timestamp_expression)) }}
     {%- else -%}
         {{ return(default__kefu_time_of_day(timestamp_expression)) }}
@@ -116,7 +117,7 @@
 
 {#- Column type of a time-of-day seed column (see kefu_time_of_day). -#}
 {% macro kefu_time_type() -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_time_type', 'kefu')()) }}
     {%- else -%}
         {{ return(default__kefu_time_type()) }}
@@ -133,7 +134,7 @@
 
 {#- 'HH:MM:SS' text of a timestamp. -#}
 {% macro kefu_clock_text(timestamp_expression) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_clock_text', 'kefu')(timestamp_expression)) }}
     {%- else -%}
         {{ return(default__kefu_clock_text(timestamp_expression)) }}
@@ -153,7 +154,7 @@
     ten-thousandths), b NULL when it is 0. DuckDB takes HUGEINT and `//`;
     Spark DECIMAL(38, 0) and `div` (a BIGINT: amounts up to 10^12 CNY). -#}
 {% macro kefu_rounded_quotient(numerator, denominator) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_rounded_quotient', 'kefu')(numerator, denominator)) }}
     {%- else -%}
         {{ return(default__kefu_rounded_quotient(numerator, denominator)) }}
@@ -185,7 +186,7 @@
     partitions instead (incremental_strategy insert_overwrite, see
     kefu_window_strategy), so the delete pre-hooks do nothing. -#}
 {% macro kefu_deletes_rows() -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_deletes_rows', 'kefu')()) }}
     {%- else -%}
         {{ return(default__kefu_deletes_rows()) }}
@@ -204,7 +205,7 @@
     deleted the window's days; Spark overwrites the partitions (days) the build
     writes (dynamic partition overwrite). -#}
 {% macro kefu_window_strategy() -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_window_strategy', 'kefu')()) }}
     {%- else -%}
         {{ return(default__kefu_window_strategy()) }}
@@ -221,7 +222,7 @@
 
 {#- partition_by of a per-day model: its day column(s) on Spark, none on DuckDB. -#}
 {% macro kefu_window_partition(columns) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_window_partition', 'kefu')(columns)) }}
     {%- else -%}
         {{ return(default__kefu_window_partition(columns)) }}
@@ -239,7 +240,7 @@
 {#- Whether schema.table exists in the build's database (DuckDB's
     information_schema; Spark's catalog). -#}
 {% macro kefu_table_exists(schema_name, table_name) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_table_exists', 'kefu')(schema_name, table_name)) }}
     {%- else -%}
         {{ return(default__kefu_table_exists(schema_name, table_name)) }}
@@ -262,7 +263,7 @@
 {#- An interval of `days` whole days, to add to or subtract from a timestamp
     (local wall times: a day is 24 hours on both engines). -#}
 {% macro kefu_days_interval(days) -%}
-    {%- if adapter is defined -%}
+    {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_days_interval', 'kefu')(days)) }}
     {%- else -%}
         {{ return(default__kefu_days_interval(days)) }}

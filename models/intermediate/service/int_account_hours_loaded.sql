@@ -10,7 +10,9 @@
 -- Counted with a running sum over start (+1) / end (-1) events, no self-join:
 -- the peak of an hour is the larger of the sessions carried into it (started
 -- in an earlier hour, ending in this one or later) and the running count after
--- each event in it.
+-- each event in it. Events are ordered by their instants and counted in the
+-- local hour of their wall time; an hour the clock skips (spring forward)
+-- carries no session, and an hour it repeats (fall back) holds both.
 -- Table, not view: the hourly mart, the agent-day figures and their tests read
 -- it, and it aggregates every buyer message and session.
 with
@@ -30,13 +32,18 @@ int_receptions_filtered as (
     where {{ kefu_in_build_window('biz_date') }}
 ),
 
+int_shops_completed as (
+    select * from {{ ref('int_shops_completed') }}
+),
+
 session_events as (
     select
         shop_id,
         agent_id,
         1 as open_delta,
         biz_date,
-        started_at as event_at
+        started_at as event_at,
+        started_instant as event_instant
     from int_sessions_bounded
     union all
     select
@@ -44,7 +51,8 @@ session_events as (
         agent_id,
         -1 as open_delta,
         biz_date,
-        ended_at as event_at
+        ended_at as event_at,
+        ended_instant as event_instant
     from int_sessions_bounded
 ),
 
@@ -55,7 +63,7 @@ running_open as (
         hour(event_at) as hour,
         sum(open_delta) over (
             partition by shop_id, agent_id, biz_date
-            order by event_at asc, open_delta desc
+            order by event_instant asc, open_delta desc
             rows between unbounded preceding and current row
         ) as open_session_cnt,
         biz_date
@@ -73,14 +81,27 @@ event_peaks as (
     group by shop_id, agent_id, biz_date, hour
 ),
 
+carried_hours as (
+    select
+        int_sessions_bounded.shop_id,
+        int_sessions_bounded.agent_id,
+        {{ kefu_later_hours('int_sessions_bounded.started_at', 'int_sessions_bounded.ended_at') }} as hour,
+        int_shops_completed.timezone,
+        int_sessions_bounded.biz_date
+    from int_sessions_bounded
+    inner join int_shops_completed
+        on int_sessions_bounded.shop_id = int_shops_completed.shop_id
+    where hour(int_sessions_bounded.ended_at) > hour(int_sessions_bounded.started_at)
+),
+
 carried_sessions as (
     select
         shop_id,
         agent_id,
-        {{ kefu_later_hours('started_at', 'ended_at') }} as hour,
+        hour,
         biz_date
-    from int_sessions_bounded
-    where hour(ended_at) > hour(started_at)
+    from carried_hours
+    where {{ kefu_wall_time_exists(kefu_hour_start('biz_date', 'hour'), 'timezone') }}
 ),
 
 carried_peaks as (

@@ -37,17 +37,17 @@ received_messages as (
 previous_messages as (
     select
         *,
-        lag(sent_at) over (
+        lag(sent_instant) over (
             partition by shop_id, agent_id, buyer_id, biz_date
             order by {{ kefu_message_order() }}
-        ) as previous_sent_at
+        ) as previous_sent_instant
     from received_messages
 ),
 
 gaps as (
     select
         *,
-        {{ kefu_seconds_between('previous_sent_at', 'sent_at') }} as gap_s
+        {{ kefu_seconds_between('previous_sent_instant', 'sent_instant') }} as gap_s
     from previous_messages
 ),
 
@@ -73,7 +73,8 @@ sessionized as (
         is_valid_reply,
         is_session_start,
         biz_date,
-        sent_at
+        sent_at,
+        sent_instant
     from session_starts
     window reception_so_far as (
         partition by shop_id, agent_id, buyer_id, biz_date

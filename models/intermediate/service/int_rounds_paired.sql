@@ -12,7 +12,8 @@
 -- round of the buyer messages with k - 1 replies before them. A reply whose
 -- group has no buyer message is a follow-up and answers nothing.
 -- Table, not view: fct_rounds, the reception figures and the platform
--- indicators all read it.
+-- indicators all read it. wait_s is a difference of instants; asked_at and
+-- replied_at are local wall times.
 with
 
 int_messages_sessionized as (
@@ -41,8 +42,10 @@ grouped as (
         min(session_seq) filter (where is_buyer_message) as session_seq,
         count(*) filter (where is_buyer_message) as buyer_msg_cnt,
         biz_date,
-        min(sent_at) filter (where is_buyer_message) as asked_at,
-        min(sent_at) filter (where is_valid_reply) as replied_at
+        min_by(sent_at, sent_instant) filter (where is_buyer_message) as asked_at,
+        min_by(sent_at, sent_instant) filter (where is_valid_reply) as replied_at,
+        min(sent_instant) filter (where is_buyer_message) as asked_instant,
+        min(sent_instant) filter (where is_valid_reply) as replied_instant
     from pairing_groups
     group by shop_id, agent_id, buyer_id, biz_date, pairing_group
     having count(*) filter (where is_buyer_message) > 0
@@ -53,7 +56,7 @@ sequenced as (
         *,
         row_number() over reception_rounds as round_seq,
         lag(session_seq) over reception_rounds as previous_session_seq,
-        {{ kefu_seconds_between('asked_at', 'replied_at') }} as wait_s
+        {{ kefu_seconds_between('asked_instant', 'replied_instant') }} as wait_s
     from grouped
     window reception_rounds as (
         partition by shop_id, agent_id, buyer_id, biz_date

@@ -5,6 +5,8 @@
 -- One row per non-system message, keyed to its reception day
 -- (shop_id, agent_id, buyer_id, biz_date), with its role flags and whether the
 -- buyer is filtered (docs/metrics.md §1, §2.2). System messages are ignored everywhere.
+-- sent_instant is the message's instant (UTC) in the shop's zone: orders, waits,
+-- gaps and durations use it; sent_at, the local wall time, is what marts show.
 with
 
 stg_exports__messages as (
@@ -55,7 +57,8 @@ classified as (
         keyword_hits.message_id is not null as has_filter_keyword,
         stg_exports__filters.buyer_id is not null as is_listed_buyer,
         non_system.biz_date,
-        non_system.sent_at
+        non_system.sent_at,
+        {{ kefu_instant('non_system.sent_at', 'int_shops_completed.timezone') }} as sent_instant
     from non_system
     inner join int_shops_completed
         on non_system.shop_id = int_shops_completed.shop_id

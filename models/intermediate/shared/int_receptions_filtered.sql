@@ -19,7 +19,7 @@ reception_days as (
         biz_date,
         bool_or(is_listed_buyer) as is_listed_buyer,
         bool_or(has_filter_keyword) as has_filter_keyword,
-        min(sent_at) filter (where is_buyer_message) as first_message_at
+        min_by(sent_at, sent_instant) filter (where is_buyer_message) as first_message_at
     from int_messages_classified
     group by shop_id, agent_id, buyer_id, biz_date
     having count(*) filter (where is_buyer_message) > 0

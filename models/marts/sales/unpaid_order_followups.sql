@@ -62,7 +62,8 @@ unpaid_orders as (
         int_shops_completed.payment_window_hours,
         as_of.as_of_date,
         {{ kefu_seconds_between(
-            'int_orders_credited.created_at', kefu_day_end('as_of.as_of_date')
+            kefu_instant('int_orders_credited.created_at', 'int_shops_completed.timezone'),
+            kefu_instant(kefu_day_end('as_of.as_of_date'), 'int_shops_completed.timezone')
         ) }} / 3600.0 as hours_waited
     from int_orders_credited
     cross join as_of

@@ -8,7 +8,7 @@
 }}
 -- One row per (shop_id, biz_date, topic) of buyer questions (买家咨询聚类,
 -- docs/metrics.md §14, §12). A received reception's topic is the topic of
--- the first of its buyer messages, in (sent_at, message_id) order, whose
+-- the first of its buyer messages, in (instant, message_id) order, whose
 -- content contains a keyword of seed question_topics (case-insensitive
 -- substring; the smallest topic_seq wins within a message); `other` when none
 -- does. Conversion counts the reception's inquiry and its final payment
@@ -62,10 +62,12 @@ keyword_hits as (
         question_topics.topic_seq,
         question_topics.topic,
         stg_exports__messages.biz_date,
-        stg_exports__messages.sent_at
+        {{ kefu_instant('stg_exports__messages.sent_at', 'int_shops_completed.timezone') }} as sent_instant
     from stg_exports__messages
     inner join question_topics
         on contains(lower(stg_exports__messages.content), lower(question_topics.keyword))
+    inner join int_shops_completed
+        on stg_exports__messages.shop_id = int_shops_completed.shop_id
 ),
 
 reception_topics as (
