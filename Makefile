@@ -7,7 +7,7 @@ export KEFU_DB ?= data/warehouse.duckdb
 BI_CLIENT := .bi-clients/duckdb-1.1.3
 DAGSTER_HOME_DIR := $(abspath data/dagster_home)
 
-.PHONY: install demo test lint bench bench-scale bench-report clean dagster
+.PHONY: install install-spark demo test lint bench bench-scale bench-report clean dagster
 
 $(BIN)/kefu: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ $(BI_CLIENT)/duckdb/__init__.py: $(BIN)/kefu
 
 install: $(BIN)/kefu $(BI_CLIENT)/duckdb/__init__.py
 
+# The optional Spark engine (`kefu build --engine spark`): dbt-spark + PySpark (Java 17).
+# The test command installs it; the demo does not need it.
+SPARK_EXTRA := $(VENV)/.spark-extra
+$(SPARK_EXTRA): $(BIN)/kefu
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev,spark]"
+	touch $(SPARK_EXTRA)
+
+install-spark: install $(SPARK_EXTRA)
+
 ## make dagster: the Dagster UI with the run queue of dagster.yaml; run history in data/dagster_home
 dagster: install
 	mkdir -p $(DAGSTER_HOME_DIR)
@@ -32,7 +41,7 @@ demo: install
 	$(BIN)/kefu demo
 
 ## make test: set up and run every check (lint + pytest, which runs dbt, Dagster and GX for real)
-test: install lint
+test: install-spark lint
 	$(BIN)/pytest -q
 
 lint: install

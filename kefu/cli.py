@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="drop and re-create the incremental tables (after a model's columns change)",
     )
+    _add_engine_arguments(build)
 
     check = sub.add_parser(
         "check",
@@ -174,6 +175,26 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--workdir", help="scratch folder (default: a temp folder)")
     return parser
+
+
+def _add_engine_arguments(build: argparse.ArgumentParser) -> None:
+    """--engine and --spark-warehouse of `kefu build`."""
+    build.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="duckdb (default: the warehouse file) or spark (extra .[spark]: the raw layer as"
+        " Parquet, the marts as Parquet tables of database marts)",
+    )
+    build.add_argument(
+        "--spark-warehouse",
+        help="Spark warehouse folder of --engine spark (default data/spark-warehouse)",
+    )
+    build.add_argument(
+        "--compare",
+        action="store_true",
+        help="with --engine spark: then compare every mart with the DuckDB build, cell by cell",
+    )
 
 
 # ---------------------------------------------------------------- log file and output
@@ -341,7 +362,14 @@ def _dispatch_writer(args: argparse.Namespace, db_path: Path, ui: Progress) -> i
     if args.command == "report":
         return _report(db_path, args.publish, args.out, args.period, args.date, args.shop, ui)
 
+    if args.command == "build" and args.engine == "spark":
+        from kefu.spark.cli import build_on_spark
+
+        return build_on_spark(db_path, args, ui)
+
     if args.command == "build":
+        if args.spark_warehouse or args.compare:
+            raise UsageFailure("--spark-warehouse and --compare go with --engine spark")
         return _build(db_path, args, ui)
 
     if args.command == "check":

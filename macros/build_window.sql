@@ -37,7 +37,7 @@
 {#- pre_hook of an incremental model: drop the rows the build is about to
     write again (the window's days, or every day without a window). -#}
 {% macro kefu_delete_window(date_column) -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and kefu_deletes_rows() -%}
         delete from {{ this }} where {{ kefu_in_window(date_column) }}
     {%- else -%}
         select 1
@@ -72,14 +72,8 @@
     at most 4 decimals), then cents = floor((200·|n| + |d|) / (2·|d|)) with the
     sign put back. -#}
 {% macro kefu_money_ratio(numerator, denominator) -%}
-    {%- set scaled_numerator = "cast(cast(" ~ numerator ~ " as decimal(38, 4)) * 10000 as hugeint)" -%}
-    {%- set scaled_denominator = "nullif(cast(cast(" ~ denominator ~ " as decimal(38, 4)) * 10000 as hugeint), 0)" -%}
     cast(
-        cast(
-            sign({{ scaled_numerator }}) * sign({{ scaled_denominator }})
-            * ((abs({{ scaled_numerator }}) * 200 + abs({{ scaled_denominator }})) // (abs({{ scaled_denominator }}) * 2))
-            as decimal(36, 0)
-        ) * 0.01
+        {{ kefu_rounded_quotient(numerator, denominator) }} * 0.01
         as decimal(18, 2)
     )
 {%- endmacro %}

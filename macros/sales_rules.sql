@@ -27,6 +27,14 @@
     only when every other is older still, so checking the window after the
     join is exact. -#}
 {% macro kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date) -%}
+    {%- if target is defined -%}
+        {{ return(adapter.dispatch('kefu_latest_serving_account', 'kefu')(orders, serving_instants, anchor_at, anchor_date)) }}
+    {%- else -%}
+        {{ return(default__kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date) -%}
     select
         {{ orders }}.shop_id,
         {{ orders }}.order_id,

@@ -109,7 +109,7 @@ select * from derived
 {#- pre_hook of an incremental mart whose rows depend on earlier days: drop
     the rows of the window's days and of the `days_after` days after it. -#}
 {% macro kefu_delete_shifted_window(date_column, days_after='0') -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and kefu_deletes_rows() -%}
         delete from {{ this }} where {{ kefu_in_shifted_window(date_column, '0', days_after) }}
     {%- else -%}
         select 1
@@ -143,7 +143,7 @@ select * from derived
 
 {#- pre_hook of kpi_target_status: drop the rows the build writes again. -#}
 {% macro kefu_delete_period_window(period_column, period_start_column) -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and kefu_deletes_rows() -%}
         delete from {{ this }} where {{ kefu_period_in_window(period_column, period_start_column) }}
     {%- else -%}
         select 1

@@ -13,7 +13,7 @@
 {#- Seconds from one instant to another, as DOUBLE (durations are differences
     of instants; sub-second parts kept). -#}
 {% macro kefu_seconds_between(start_at, end_at) -%}
-    (epoch({{ end_at }}) - epoch({{ start_at }}))
+    ({{ kefu_epoch_s(end_at) }} - {{ kefu_epoch_s(start_at) }})
 {%- endmacro %}
 
 {#- Sum of a count column, 0 (not NULL) when no row has that activity (docs/metrics.md §8). -#}
@@ -58,12 +58,8 @@
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set found = run_query(
-        "select count(*) from information_schema.tables"
-        ~ " where table_schema = 'private' and table_name = 'pseudonym_settings'"
-    ) -%}
     {%- set enabled = false -%}
-    {%- if found.columns[0].values()[0] > 0 -%}
+    {%- if kefu_table_exists('private', 'pseudonym_settings') -%}
         {%- set settings = run_query(
             "select coalesce(bool_or(enabled), false) from private.pseudonym_settings"
         ) -%}

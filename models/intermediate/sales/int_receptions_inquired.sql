@@ -42,7 +42,7 @@ received_receptions as (
         int_receptions_filtered.biz_date,
         int_receptions_filtered.first_message_at,
         int_receptions_filtered.first_message_at
-        - to_days(cast(int_shops_completed.after_sale_days as integer)) as after_sale_start_at,
+        - {{ kefu_days_interval('cast(int_shops_completed.after_sale_days as integer)') }} as after_sale_start_at,
         {{ kefu_day_end('int_receptions_filtered.biz_date', 1) }} as next_day_end_at,
         {{ kefu_day_end('int_receptions_filtered.biz_date', 'int_shops_completed.final_pay_days') }}
             as final_day_end_at

@@ -85,8 +85,7 @@ carried_hours as (
     select
         int_sessions_bounded.shop_id,
         int_sessions_bounded.agent_id,
-        unnest(range(hour(int_sessions_bounded.started_at) + 1, hour(int_sessions_bounded.ended_at) + 1))
-            as hour,
+        {{ kefu_later_hours('int_sessions_bounded.started_at', 'int_sessions_bounded.ended_at') }} as hour,
         int_shops_completed.timezone,
         int_sessions_bounded.biz_date
     from int_sessions_bounded

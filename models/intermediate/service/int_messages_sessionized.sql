@@ -67,7 +67,7 @@ sessionized as (
         sender_role,
         cast(sum(case when is_session_start then 1 else 0 end) over reception_so_far as integer)
             as session_seq,
-        cast(count(*) filter (where is_valid_reply) over reception_so_far as integer) as replies_through,
+        cast({{ kefu_window_count_if('is_valid_reply') }} over reception_so_far as integer) as replies_through,
         gap_s,
         is_buyer_message,
         is_valid_reply,

@@ -1,7 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy=kefu_window_strategy(),
+        partition_by=kefu_window_partition(['period', 'period_start']),
         pre_hook="{{ kefu_delete_period_window('period', 'period_start') }}",
     )
 }}
@@ -40,21 +41,22 @@ int_shops_completed as (
 ),
 
 -- The shop's own row first, else its ruleset's.
-shop_targets as (
+shop_target_candidates as (
     select
         int_shops_completed.shop_id,
         kpi_targets.metric,
         kpi_targets.comparator,
         kpi_targets.target_value,
-        kpi_targets.source as target_source
+        kpi_targets.source as target_source,
+        kpi_targets.shop_id is null as is_ruleset_target
     from int_shops_completed
     inner join kpi_targets
         on int_shops_completed.shop_id = kpi_targets.shop_id
             or (kpi_targets.shop_id is null and int_shops_completed.ruleset = kpi_targets.ruleset)
-    qualify row_number() over (
-            partition by int_shops_completed.shop_id, kpi_targets.metric
-            order by kpi_targets.shop_id is null
-        ) = 1
+),
+
+shop_targets as (
+    {{ kefu_first_row('shop_target_candidates', 'shop_id, metric', 'is_ruleset_target') }}
 ),
 
 agent_periods as (

@@ -1,7 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy=kefu_window_strategy(),
+        partition_by=kefu_window_partition(['biz_date']),
         pre_hook="{{ kefu_delete_shifted_window('biz_date', kefu_assessment_days_after()) }}",
     )
 }}

@@ -1,7 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy=kefu_window_strategy(),
+        partition_by=kefu_window_partition(['biz_date']),
         pre_hook="{{ kefu_delete_window('biz_date') }}",
     )
 }}
@@ -70,17 +71,9 @@ keyword_hits as (
 ),
 
 reception_topics as (
-    select
-        shop_id,
-        agent_id,
-        buyer_id,
-        topic,
-        biz_date
-    from keyword_hits
-    qualify row_number() over (
-            partition by shop_id, agent_id, buyer_id, biz_date
-            order by {{ kefu_message_order() }}, topic_seq
-        ) = 1
+    {{ kefu_first_row(
+        'keyword_hits', 'shop_id, agent_id, buyer_id, biz_date', kefu_message_order() ~ ', topic_seq'
+    ) }}
 ),
 
 reception_ratings as (

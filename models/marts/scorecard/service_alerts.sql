@@ -1,7 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy=kefu_window_strategy(),
+        partition_by=kefu_window_partition(['biz_date']),
         pre_hook="{{ kefu_delete_window('biz_date') }}",
     )
 }}
@@ -45,7 +46,7 @@ kpi_target_status as (
     where period = 'day' and {{ kefu_in_window('period_start') }}
 ),
 
-rated_receptions as (
+rated_reception_candidates as (
     select
         stg_exports__ratings.shop_id,
         stg_exports__ratings.agent_id,
@@ -63,12 +64,13 @@ rated_receptions as (
             and stg_exports__ratings.buyer_id = int_receptions_filtered.buyer_id
             and int_receptions_filtered.biz_date
             between stg_exports__ratings.rated_date - 1 and stg_exports__ratings.rated_date
-    qualify row_number() over (
-            partition by stg_exports__ratings.shop_id, stg_exports__ratings.rating_id
-            order by
-                int_receptions_filtered.biz_date desc nulls last,
-                int_receptions_filtered.first_message_at desc nulls last
-        ) = 1
+),
+
+rated_receptions as (
+    {{ kefu_first_row(
+        'rated_reception_candidates', 'shop_id, rating_id',
+        'reception_biz_date desc nulls last, reception_first_message_at desc nulls last'
+    ) }}
 ),
 
 disappointed_ratings as (
@@ -131,7 +133,7 @@ late_replies as (
         int_rounds_paired.agent_id,
         int_rounds_paired.buyer_id,
         'round ' || int_rounds_paired.round_seq || ' replied at '
-        || strftime(int_rounds_paired.replied_at, '%H:%M:%S') as detail,
+        || {{ kefu_clock_text('int_rounds_paired.replied_at') }} as detail,
         int_rounds_paired.wait_s as figure,
         cast(int_shops_completed.max_wait_s as double) as threshold,
         int_rounds_paired.biz_date,
@@ -154,7 +156,7 @@ below_targets as (
         shop_id,
         'below_target' as alert_type,
         agent_id,
-        cast(null as varchar) as buyer_id,
+        cast(null as string) as buyer_id,
         metric || ' ' || comparator || ' ' || target_value as detail,
         value as figure,
         target_value as threshold,

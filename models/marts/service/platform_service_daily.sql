@@ -31,7 +31,7 @@ preset_rounds as (
         least(coalesce(windowed.wait_s, platform_presets.round_cap_s), platform_presets.round_cap_s)
             as capped_wait_s,
         {{ kefu_in_time_window(
-            'cast(windowed.asked_at as time)', 'platform_presets.window_start', 'platform_presets.window_end'
+            kefu_time_of_day('windowed.asked_at'), 'platform_presets.window_start', 'platform_presets.window_end'
         ) }} as is_assessed,
         coalesce(windowed.wait_s <= platform_presets.sla_s, false) as is_within_sla,
         windowed.is_session_first_round,

@@ -6,11 +6,7 @@ source as (
 ),
 
 latest as (
-    select *
-    from source
-    qualify row_number() over (
-            partition by shop_id, agent_id order by _file_id desc, _row_num desc
-        ) = 1
+    {{ kefu_first_row('source', 'shop_id, agent_id', '_file_id desc, _row_num desc') }}
 ),
 
 renamed as (

@@ -6,11 +6,7 @@ source as (
 ),
 
 first_listed as (
-    select *
-    from source
-    qualify row_number() over (
-            partition by shop_id, buyer_id order by _file_id, _row_num
-        ) = 1
+    {{ kefu_first_row('source', 'shop_id, buyer_id', '_file_id, _row_num') }}
 ),
 
 renamed as (

@@ -7,11 +7,7 @@ source as (
 ),
 
 first_loaded as (
-    select *
-    from source
-    qualify row_number() over (
-            partition by shop_id, message_id order by _file_id, _row_num
-        ) = 1
+    {{ kefu_first_row('source', 'shop_id, message_id', '_file_id, _row_num') }}
 ),
 
 renamed as (

@@ -7,12 +7,7 @@ source as (
 ),
 
 latest as (
-    select *
-    from source
-    qualify row_number() over (
-            partition by shop_id, order_id
-            order by updated_at desc nulls last, _file_id desc, _row_num desc
-        ) = 1
+    {{ kefu_first_row('source', 'shop_id, order_id', 'updated_at desc nulls last, _file_id desc, _row_num desc') }}
 ),
 
 renamed as (
