@@ -1,7 +1,5 @@
-{#- On Spark a full table: dbt-spark has no delete+insert by key on Parquet
-    (docs/decisions.md "Spark (issue 11)"); as a table it reads every order. -#}
+{#- Materialisation in dbt_project.yml: incremental on DuckDB, a full table on Spark. -#}
 {{ config(
-    materialized='table' if target.type == 'spark' else 'incremental',
     incremental_strategy='delete+insert',
     unique_key=['shop_id', 'order_id'],
 ) }}
