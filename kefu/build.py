@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kefu import progress
 from kefu.build_errors import failure_of, failure_summary
@@ -91,14 +92,20 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
             )
     finally:
         release_dbt_connection()
-    if not result.success:
-        failed = []
-        if result.result is not None and hasattr(result.result, "results"):
-            failed = [
-                failure_of(r) for r in result.result.results if str(r.status) in ("error", "fail")
-            ]
-        detail = failure_summary(failed) if failed else str(result.exception)
-        raise BuildError(f"dbt {args[0]} failed: {detail}")
+    raise_if_failed(result, f"dbt {args[0]}")
+
+
+def raise_if_failed(result: Any, what: str) -> None:
+    """Raise BuildError naming the failed dbt nodes of a dbtRunner result (or its exception)."""
+    if result.success:
+        return
+    failed = []
+    if result.result is not None and hasattr(result.result, "results"):
+        failed = [
+            failure_of(r) for r in result.result.results if str(r.status) in ("error", "fail")
+        ]
+    detail = failure_summary(failed) if failed else str(result.exception)
+    raise BuildError(f"{what} failed: {detail}")
 
 
 @dataclass(frozen=True)

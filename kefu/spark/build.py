@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from kefu import progress
-from kefu.build import BuildError, BuildWindow, dbt_env, temporary_environment
-from kefu.build_errors import failure_of, failure_summary
+from kefu.build import BuildWindow, dbt_env, raise_if_failed, temporary_environment
 from kefu.paths import PROJECT_DIR
 from kefu.schema import ensure_raw_schema
 from kefu.spark.export import export_raw, register_raw
@@ -60,11 +59,4 @@ def build_spark(
         result = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(
             [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
         )
-    if not result.success:
-        failed = []
-        if result.result is not None and hasattr(result.result, "results"):
-            failed = [
-                failure_of(r) for r in result.result.results if str(r.status) in ("error", "fail")
-            ]
-        detail = failure_summary(failed) if failed else str(result.exception)
-        raise BuildError(f"dbt build on Spark failed: {detail}")
+    raise_if_failed(result, "dbt build on Spark")
