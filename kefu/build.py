@@ -92,20 +92,41 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
             )
     finally:
         release_dbt_connection()
-    raise_if_failed(result, f"dbt {args[0]}")
+    raise_if_failed(result, f"dbt {args[0]}", db_path)
 
 
-def raise_if_failed(result: Any, what: str) -> None:
-    """Raise BuildError naming the failed dbt nodes of a dbtRunner result (or its exception)."""
+def raise_if_failed(result: Any, what: str, db_path: Path | None = None) -> None:
+    """Raise BuildError naming the failed dbt nodes of a dbtRunner result (or its exception);
+    a failed kefu_rules test names its broken rules (read again from `db_path`)."""
     if result.success:
         return
     failed = []
     if result.result is not None and hasattr(result.result, "results"):
         failed = [
-            failure_of(r) for r in result.result.results if str(r.status) in ("error", "fail")
+            failure_of(r, broken_rules(db_path, r))
+            for r in result.result.results
+            if str(r.status) in ("error", "fail")
         ]
     detail = failure_summary(failed) if failed else str(result.exception)
     raise BuildError(f"{what} failed: {detail}")
+
+
+def broken_rules(db_path: Path | None, run_result: Any) -> str:
+    """`kefu_at_most(a,b): 3 rows; not_null(c): 1 row` for a failed kefu_rules test (its
+    compiled SQL run again in DuckDB), else ''."""
+    node = getattr(run_result, "node", None)
+    metadata = getattr(node, "test_metadata", None)
+    code = getattr(node, "compiled_code", None)
+    if db_path is None or getattr(metadata, "name", None) != "kefu_rules" or not code:
+        return ""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            rows = con.execute(code).fetchall()
+    except duckdb.Error:
+        return ""
+    return "; ".join(f"{rule}({column}): {count} rows" for rule, column, count in rows)
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,7 @@ class TestOutcome:
     severity: str  # error or warn (its config)
     failures: int | None
     message: str
+    compiled_code: str | None = None  # the test's SQL as it ran
 
 
 def run_dbt_tests(db_path: Path, args: list[str]) -> list[TestOutcome]:
@@ -140,6 +162,7 @@ def run_dbt_tests(db_path: Path, args: list[str]) -> list[TestOutcome]:
             severity=str(getattr(r.node.config, "severity", "error")).lower(),
             failures=r.failures,
             message=str(r.message or ""),
+            compiled_code=getattr(r.node, "compiled_code", None),
         )
         for r in result.result.results
     ]

@@ -56,14 +56,16 @@ def failure_summary(failures: list[Failure]) -> str:
     return text
 
 
-def failure_of(run_result: object) -> Failure:
-    """A Failure from one dbt RunResult (node, message)."""
+def failure_of(run_result: object, broken: str = "") -> Failure:
+    """A Failure from one dbt RunResult (node, message; `broken`: the rules a kefu_rules
+    test found broken)."""
     node = getattr(run_result, "node", None)
     attached = getattr(node, "attached_node", None) or ""
+    message = str(getattr(run_result, "message", "") or "")
     return Failure(
         resource_type=str(getattr(node, "resource_type", "node")),
         name=str(getattr(node, "name", "?")),
         path=str(getattr(node, "original_file_path", "?")),
-        message=str(getattr(run_result, "message", "") or ""),
+        message=f"{message} (broken: {broken})" if broken else message,
         model=attached.rsplit(".", 1)[-1] if attached else None,
     )

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from kefu.build import BuildWindow, dbt_env, run_dbt_tests
+from kefu.build import BuildWindow, TestOutcome, dbt_env, run_dbt_tests
 from kefu.paths import PROJECT_DIR
 
 if TYPE_CHECKING:
@@ -396,19 +397,80 @@ def dbt_test_results(
         schema, table = _tested_table(test, nodes)
         expectation, column = _test_label(test)
         failed = outcome.status != "pass"
-        results.append(
-            ExpectationResult(
-                suite=schema,
-                table=f"{schema}.{table}",
-                expectation=expectation,
-                column=column,
-                is_critical=outcome.severity == "error",
-                success=not failed,
-                unexpected_count=outcome.failures,
-                detail=" ".join(outcome.message.split())[:300] if failed else None,
-            )
+        result = ExpectationResult(
+            suite=schema,
+            table=f"{schema}.{table}",
+            expectation=expectation,
+            column=column,
+            is_critical=outcome.severity == "error",
+            success=not failed,
+            unexpected_count=outcome.failures,
+            detail=" ".join(outcome.message.split())[:300] if failed else None,
         )
+        if expectation == RULES_TEST:
+            results += rule_results(db_path, result, test, outcome)
+        else:
+            results.append(result)
     return results
+
+
+# The generic test holding all the row rules of one model (macros/test_kefu_rules.sql).
+RULES_TEST = "kefu_rules"
+# The column a failed query names as missing (DuckDB: `column "x" not found`; Spark:
+# "with name `x` cannot be resolved").
+MISSING_COLUMN = re.compile(r'column "(\w+)" not found|name (?:`\w+`\.)*`(\w+)` cannot be resolved')
+
+
+def rule_labels(kwargs: dict[str, Any]) -> list[tuple[str, str]]:
+    """(rule, column label) of each rule of a kefu_rules test, in the macro's order."""
+    labels: list[tuple[str, str]] = []
+    for name in ("not_null", "kefu_non_negative", "kefu_unit_interval"):
+        labels += [(name, str(column)) for column in kwargs.get(name) or []]
+    labels += [
+        ("kefu_at_most", f"{part},{whole}") for part, whole in kwargs.get("kefu_at_most") or []
+    ]
+    for name in ("kefu_at_least", "kefu_between", "accepted_values"):
+        labels += [(name, str(column)) for column in kwargs.get(name) or {}]
+    if kwargs.get("kefu_unique_combination"):
+        key = ",".join(str(column) for column in kwargs["kefu_unique_combination"])
+        labels.append(("kefu_unique_combination", key))
+    return labels
+
+
+def rule_results(
+    db_path: Path, merged: ExpectationResult, test: dict[str, Any], outcome: TestOutcome
+) -> list[ExpectationResult]:
+    """One result per rule of a kefu_rules test: the rules it returned as broken (read
+    again from the database, only when the test failed) with their failing rows. When the
+    test could not run (a column missing), the test itself fails with dbt's message,
+    and so does each rule on a column the message names; its other rules did not run
+    and are not reported."""
+    kwargs = (test.get("test_metadata") or {}).get("kwargs") or {}
+    labels = rule_labels(kwargs)
+    if outcome.status not in ("pass", "fail"):
+        named = {name for found in MISSING_COLUMN.findall(merged.detail or "") for name in found}
+        named.discard("")
+        return [merged] + [
+            replace(merged, expectation=rule, column=column)
+            for rule, column in labels
+            if named & set(column.split(","))
+        ]
+    broken: dict[tuple[str, str], int] = {}
+    if outcome.status == "fail" and outcome.compiled_code:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            rows = con.execute(outcome.compiled_code).fetchall()
+        broken = {(str(rule), str(column)): int(count) for rule, column, count in rows}
+    return [
+        replace(
+            merged,
+            expectation=rule,
+            column=column,
+            success=(rule, column) not in broken,
+            unexpected_count=broken.get((rule, column)),
+            detail=None,
+        )
+        for rule, column in labels
+    ]
 
 
 def run_checks(

@@ -87,7 +87,7 @@
 {%- endmacro %}
 
 {#- Tests that scale with the window (issue 13): in a window build, the generic
-    data tests of a date-grained model (an incremental one, keyed by biz_date)
+    data tests of a date-grained model (an incremental one or a view, with a biz_date)
     read only the window's days, the rows this build rewrote; in a full build
     they read every row. Overrides dbt's get_where_subquery, so a test's own
     `where` config still applies, and-ed with the window. Singular tests
@@ -105,15 +105,17 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The test being compiled is attached to an incremental model with a
-    biz_date column (declared in its yml): a date-grained one. -#}
+{#- The test being compiled is attached to an incremental model or a view
+    with a biz_date column (declared in its yml): a date-grained one. A view's
+    rows of a day depend on that day's inputs as an incremental model's do, and
+    its test then computes only the window's days. -#}
 {% macro kefu_tests_date_grained_model() -%}
     {%- set attached = model.get('attached_node') if model is mapping else none -%}
     {%- if not (execute and attached) -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set node = graph.nodes.get(attached) -%}
-    {{ return(node is not none and node.config.materialized == 'incremental' and 'biz_date' in node.columns) }}
+    {{ return(node is not none and node.config.materialized in ('incremental', 'view') and 'biz_date' in node.columns) }}
 {%- endmacro %}
 
 {#- Window-shaped inputs of the sales intermediates (docs/metrics.md §4, §5):

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kefu.build import BuildWindow
+from kefu.build import BuildError, BuildWindow, run_dbt
 from kefu.checks import run_checks
 from kefu.cli import main
 from tests.support import build_warehouse, query
@@ -119,6 +119,8 @@ def test_a_broken_mart_fails_kefu_check_and_names_each_broken_rule(built, tmp_pa
         ("marts.fct_rounds", "expect_table_columns_to_exclude", None, True),
         ("marts.*", "expect_column_values_to_not_be_in_set", "column_name", True),
         ("marts.shop_daily_kpis", "expect_table_columns_to_match_set", None, True),
+        # the dropped column: the model's rules test cannot run; the rule on it is named
+        ("marts.shop_daily_kpis", "kefu_rules", None, True),
         ("marts.shop_daily_kpis", "kefu_non_negative", "silent_aov", True),
         ("marts.fct_order_credits", "table_exists", None, True),
     }
@@ -128,6 +130,25 @@ def test_a_broken_mart_fails_kefu_check_and_names_each_broken_rule(built, tmp_pa
     }
     assert details["expect_table_columns_to_match_set"] == "missing columns: silent_aov"
     assert details["expect_table_columns_to_exclude"] == "found: content"
+
+
+def test_a_failed_rules_test_names_its_broken_rules_and_their_rows(built, tmp_path):
+    """A model's rules run as one dbt node (kefu_rules); when it fails, the error names
+    each broken rule with its failing rows, counted here from the data."""
+    db = _copy(built, tmp_path, "rules")
+    where = "shop_id = 'roll' and biz_date = date '2026-05-05'"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"update marts.agent_daily_kpis set reply_rate = 1.5 where {where}")
+        con.execute(f"update marts.agent_daily_kpis set agent_id = null where {where}")
+        rows = con.execute(f"select count(*) from marts.agent_daily_kpis where {where}").fetchone()
+    assert rows[0] >= 1
+    with pytest.raises(BuildError) as caught:
+        run_dbt(db, ["test", "--select", "agent_daily_kpis__rules"])
+    message = str(caught.value)
+    assert "agent_daily_kpis__rules on model agent_daily_kpis" in message
+    assert f"kefu_unit_interval(reply_rate): {rows[0]} rows" in message
+    assert f"not_null(agent_id): {rows[0]} rows" in message
+    assert "kefu_at_most" not in message  # the rules that hold are not named
 
 
 def test_a_window_check_tests_the_window_days_only(built, tmp_path):

@@ -1,11 +1,12 @@
 """Same numbers on both engines: every mart of a DuckDB build against the Parquet
 tables of a Spark build of the same warehouse, cell by cell.
 
-Rows are matched on the mart's key (its kefu_unique_combination / unique test in the
-models' yml), in both directions; then every column is compared: money (DECIMAL),
-counts, text, dates, flags and times exactly, DOUBLE values (rates, ratios, seconds)
-to 1e-9 (relative above 1). The Spark side is read from DIR/marts.db/<mart>/ with
-DuckDB, as a BI tool reading the Parquet files would."""
+Rows are matched on the mart's key (its kefu_unique_combination, as a test or as a
+rule of its kefu_rules test, or its unique test in the models' yml), in both
+directions; then every column is compared: money (DECIMAL), counts, text, dates, flags
+and times exactly, DOUBLE values (rates, ratios, seconds) to 1e-9 (relative above 1).
+The Spark side is read from DIR/marts.db/<mart>/ with DuckDB, as a BI tool reading the
+Parquet files would."""
 
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ class Difference:
 
 
 def mart_keys(models_dir: Path = PROJECT_DIR / "models" / "marts") -> dict[str, list[str]]:
-    """Key columns of every mart, from its yml: the first kefu_unique_combination, else
-    the column tested `unique`."""
+    """Key columns of every mart, from its yml: the first kefu_unique_combination (a test,
+    or a rule of kefu_rules), else the column tested `unique`."""
     keys: dict[str, list[str]] = {}
     for path in sorted(models_dir.rglob("_*models.yml")):
         for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
@@ -51,6 +52,10 @@ def _model_key(model: dict) -> list[str]:
         if isinstance(test, dict) and "kefu_unique_combination" in test:
             spec = test["kefu_unique_combination"]
             return list((spec.get("arguments") or spec)["columns"])
+        if isinstance(test, dict) and "kefu_rules" in test:
+            arguments = test["kefu_rules"].get("arguments") or {}
+            if arguments.get("kefu_unique_combination"):
+                return list(arguments["kefu_unique_combination"])
     for column in model.get("columns") or []:
         for test in column.get("data_tests") or []:
             if test == "unique":

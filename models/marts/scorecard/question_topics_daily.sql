@@ -18,7 +18,10 @@
 with
 
 stg_exports__messages as (
-    select * from {{ ref('stg_exports__messages') }}
+    select
+        *,
+        lower(content) as content_lower
+    from {{ ref('stg_exports__messages') }}
     where sender_role = 'buyer' and {{ kefu_in_window('biz_date') }}
 ),
 
@@ -38,7 +41,10 @@ stg_exports__ratings as (
 ),
 
 question_topics as (
-    select * from {{ ref('question_topics') }}
+    select
+        *,
+        lower(keyword) as keyword_lower
+    from {{ ref('question_topics') }}
     where keyword is not null and keyword <> ''
 ),
 
@@ -65,7 +71,8 @@ keyword_hits as (
         {{ kefu_instant('stg_exports__messages.sent_at', 'int_shops_completed.timezone') }} as sent_instant
     from stg_exports__messages
     inner join question_topics
-        on contains(lower(stg_exports__messages.content), lower(question_topics.keyword))
+        -- lowered once per message and keyword, not once per pair
+        on contains(stg_exports__messages.content_lower, question_topics.keyword_lower)
     inner join int_shops_completed
         on stg_exports__messages.shop_id = int_shops_completed.shop_id
 ),
