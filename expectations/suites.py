@@ -4,8 +4,8 @@ from DuckDB and the expectations it must meet, each critical or a warning.
 GX validates what arrives and what the marts look like, never the marts' rows:
 
 - `incoming`: the rows of the latest load run in raw.messages / raw.orders / raw.ratings
-  (one batch, whatever the history), and the quarantine share of each file of that run
-  (a warning, not critical);
+  (one batch, whatever the history; in the nightly, the load runs its build took in),
+  and the quarantine share of each file of that run (a warning, not critical);
 - `marts`: the shape of the published marts of docs/metrics.md §14 (the contract's
   columns exist, no message text anywhere in schema marts), read with zero rows.
 
@@ -118,46 +118,58 @@ def _select(table: str, checks: list[Check], existing: list[str], where: str = "
 
 # ---------------------------------------------------------------- incoming (raw layer)
 
-_LATEST_LOAD_RUN = (
-    "_file_id in (select file_id from raw.load_files"
-    " where load_run_id = (select max(load_run_id) from raw.load_files))"
-)
 _RAW_HINT = "run kefu load first"
 
 
-def raw_messages(existing: list[str]) -> TableSuite:
+def load_run_ids(load_runs: tuple[int, ...] | None) -> str:
+    """The load runs an incoming suite reads, as a SQL list: the given ones (the runs a
+    nightly build took in), else the latest."""
+    if load_runs is None:
+        return "(select max(load_run_id) from raw.load_files)"
+    return "(" + ", ".join(str(int(run)) for run in load_runs) + ")"
+
+
+def _in_load_runs(load_runs: tuple[int, ...] | None) -> str:
+    return (
+        "_file_id in (select file_id from raw.load_files"
+        f" where load_run_id in {load_run_ids(load_runs)})"
+    )
+
+
+def raw_messages(existing: list[str], load_runs: tuple[int, ...] | None = None) -> TableSuite:
     checks = [
         *(not_null(c) for c in ["message_id", "shop_id", "buyer_id", "agent_id", "sender_role"]),
         not_null("sent_at"),
         _critical(gxe.ExpectColumnValuesToBeInSet(column="sender_role", value_set=SENDER_ROLES)),
     ]
-    sql = _select("raw.messages", checks, existing, _LATEST_LOAD_RUN)
+    sql = _select("raw.messages", checks, existing, _in_load_runs(load_runs))
     return TableSuite("incoming", "raw.messages", sql, checks, _RAW_HINT)
 
 
-def raw_orders(existing: list[str]) -> TableSuite:
+def raw_orders(existing: list[str], load_runs: tuple[int, ...] | None = None) -> TableSuite:
     checks = [
         *(not_null(c) for c in ["order_id", "shop_id", "buyer_id", "created_at", "amount"]),
         at_least("amount", 0),
         at_least("quantity", 1),
         at_least("refund_amount", 0),
     ]
-    sql = _select("raw.orders", checks, existing, _LATEST_LOAD_RUN)
+    sql = _select("raw.orders", checks, existing, _in_load_runs(load_runs))
     return TableSuite("incoming", "raw.orders", sql, checks, _RAW_HINT)
 
 
-def raw_ratings(existing: list[str]) -> TableSuite:
+def raw_ratings(existing: list[str], load_runs: tuple[int, ...] | None = None) -> TableSuite:
     checks = [
         *(not_null(c) for c in ["rating_id", "shop_id", "buyer_id", "agent_id", "rated_at"]),
         not_null("score"),
         _warning(gxe.ExpectColumnValuesToBeInSet(column="score", value_set=RATING_SCORES)),
     ]
-    sql = _select("raw.ratings", checks, existing, _LATEST_LOAD_RUN)
+    sql = _select("raw.ratings", checks, existing, _in_load_runs(load_runs))
     return TableSuite("incoming", "raw.ratings", sql, checks, _RAW_HINT)
 
 
-def raw_load_files(existing: list[str]) -> TableSuite:
-    """Quarantine share of every file the latest load run read (a warning, not critical)."""
+def raw_load_files(existing: list[str], load_runs: tuple[int, ...] | None = None) -> TableSuite:
+    """Quarantine share of every file the latest load run (or `load_runs`) read (a
+    warning, not critical)."""
     checks = [
         _warning(
             gxe.ExpectColumnValuesToBeBetween(
@@ -169,7 +181,7 @@ def raw_load_files(existing: list[str]) -> TableSuite:
         "select file_path, entity, rows_read, rows_quarantined,"
         " cast(rows_quarantined as double) / nullif(rows_read, 0) as quarantine_share"
         " from raw.load_files where status = 'loaded'"
-        " and load_run_id = (select max(load_run_id) from raw.load_files)"
+        f" and load_run_id in {load_run_ids(load_runs)}"
     )
     return TableSuite("incoming", "raw.load_files", sql, checks, _RAW_HINT)
 

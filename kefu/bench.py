@@ -424,10 +424,9 @@ def _recorded_build(phase: str, db: Path) -> None:
     else:
         # As the nightly: the models of the window, then its data tests and GX suites once.
         window = BuildWindow(as_of - dt.timedelta(days=WINDOW_DAYS - 1), as_of, as_of)
-        build_id = build_recorded(
-            db, window, pending_runs(db), f"kefu bench {phase}", data_tests=False
-        )
-        checks = run_checks(db, window=window)
+        runs = pending_runs(db)
+        build_id = build_recorded(db, window, runs, f"kefu bench {phase}", data_tests=False)
+        checks = run_checks(db, window=window, load_runs=runs)
         if not checks.success:
             raise RuntimeError(checks.reason())
     row = publication_row(db, build_id, as_of, (window.start, window.end))

@@ -14,6 +14,8 @@ per expectation or dbt test, no timestamps.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import logging
 import re
@@ -144,6 +146,8 @@ def suite_definitions() -> ModuleType:
 
 _BUILD_HINT = "run kefu build first"
 
+INCOMING_SUITE = "incoming"  # GX on the rows of a load run (expectations/suites.py)
+
 # The layers whose models' dbt data tests `kefu check` runs (suite = the layer's schema).
 DBT_SUITES = ("staging", "intermediate", "marts")
 
@@ -186,6 +190,19 @@ def select_suites(names: list[str] | None) -> Selection:
         known = ", ".join(sorted({*suites, *DBT_SUITES}))
         raise ValueError(f"no data-quality suite named {', '.join(names)} (suites: {known})")
     return chosen
+
+
+def _for_load_runs(chosen: Selection, load_runs: tuple[int, ...]) -> Selection:
+    """The selection with its incoming suites reading `load_runs` (left out when empty:
+    their rows were validated when they were loaded and built)."""
+    gx = []
+    for suite, table, function in chosen.gx:
+        if suite == INCOMING_SUITE:
+            if not load_runs:
+                continue
+            function = functools.partial(function, load_runs=load_runs)
+        gx.append((suite, table, function))
+    return dataclasses.replace(chosen, gx=gx)
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
@@ -474,12 +491,19 @@ def rule_results(
 
 
 def run_checks(
-    db_path: Path, suites: Iterable[str] | None = None, window: BuildWindow | None = None
+    db_path: Path,
+    suites: Iterable[str] | None = None,
+    window: BuildWindow | None = None,
+    load_runs: Iterable[int] | None = None,
 ) -> CheckReport:
     """Run the data-quality rules on the warehouse (the dbt data tests over `window`'s
-    days, or every row) and record the results in marts.dq_results. `.success` is False
-    when any critical expectation or test failed."""
+    days, or every row) and record the results in marts.dq_results. The incoming suite
+    validates the latest load run, or the `load_runs` given (a nightly's: the runs its
+    build took in; none, when nothing new was loaded: the suite is not run again).
+    `.success` is False when any critical expectation or test failed."""
     chosen = select_suites(list(suites) if suites is not None else None)
+    if load_runs is not None:
+        chosen = _for_load_runs(chosen, tuple(load_runs))
     window = window or BuildWindow()
     names = sorted({suite for suite, _, _ in chosen.gx})
     layers = DBT_SUITES if chosen.dbt_all else chosen.dbt_layers

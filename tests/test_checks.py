@@ -151,6 +151,38 @@ def test_a_failed_rules_test_names_its_broken_rules_and_their_rows(built, tmp_pa
     assert "kefu_at_most" not in message  # the rules that hold are not named
 
 
+def test_the_incoming_suite_reads_the_load_runs_it_is_given(built, tmp_path):
+    """kefu check validates the latest load run; the nightly passes the runs its build
+    took in (none: the suite does not run again). A raw row of run 2 with an unknown role
+    fails run 2's
+    check and the latest-run check, not run 1's."""
+    db = _copy(built, tmp_path, "runs")
+    with duckdb.connect(str(db)) as con:
+        for file_id, run in ((1, 1), (2, 2)):
+            con.execute(
+                "insert into raw.load_files (file_id, entity, file_path, file_name,"
+                " content_sha256, status, load_run_id)"
+                " values (?, 'messages', ?, ?, ?, 'loaded', ?)",
+                [file_id, f"m{file_id}.csv", f"m{file_id}.csv", f"sha{file_id}", run],
+            )
+        con.execute(
+            "insert into raw.messages (message_id, shop_id, buyer_id, agent_id, sender_role,"
+            " sent_at, _file_id, _row_num) values"
+            " ('late', 'roll', 'b1', 'a1', 'robot', timestamp '2026-05-05 10:00:00', 2, 1)"
+        )
+
+    def failed(load_runs):
+        report = run_checks(db, ["incoming"], load_runs=load_runs)
+        return report, {(r.table, r.column) for r in report.failed_critical()}
+
+    assert failed(None)[1] == {("raw.messages", "sender_role")}  # the latest run: 2
+    assert failed([2])[1] == {("raw.messages", "sender_role")}
+    first, broken = failed([1])
+    assert not broken and {r.table for r in first.results} >= {"raw.messages"}
+    nothing_new, _ = failed([])
+    assert nothing_new.results == []
+
+
 def test_a_window_check_tests_the_window_days_only(built, tmp_path):
     db = _copy(built, tmp_path, "window")
     with duckdb.connect(str(db)) as con:

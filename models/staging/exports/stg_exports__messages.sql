@@ -1,13 +1,15 @@
 -- One row per chat message (shop_id, message_id); local wall times and biz_date.
 -- Message text stays here and in raw: it is never copied into marts.
+-- raw.messages holds each (shop_id, message_id) once: the loader stores the
+-- first loaded copy and quarantines a conflicting one (docs/landing.md), and
+-- the key test of this model checks it. So the view is a projection of the raw
+-- table, and a filter on biz_date reaches the raw scan (row groups outside
+-- the window's days are skipped): a window build reads the window's messages,
+-- not every message of the history (issue 13).
 with
 
 source as (
     select * from {{ source('exports', 'messages') }}
-),
-
-first_loaded as (
-    {{ kefu_first_row('source', 'shop_id, message_id', '_file_id, _row_num') }}
 ),
 
 renamed as (
@@ -22,7 +24,7 @@ renamed as (
         sender_role in ('agent', 'assist') as is_valid_reply,
         cast(sent_at as date) as biz_date,
         sent_at
-    from first_loaded
+    from source
 )
 
 select * from renamed
