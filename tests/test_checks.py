@@ -154,8 +154,7 @@ def test_a_failed_rules_test_names_its_broken_rules_and_their_rows(built, tmp_pa
 def test_the_incoming_suite_reads_the_load_runs_it_is_given(built, tmp_path):
     """kefu check validates the latest load run; the nightly passes the runs its build
     took in (none: the suite does not run again). A raw row of run 2 with an unknown role
-    fails run 2's
-    check and the latest-run check, not run 1's."""
+    fails run 2's check and the latest-run check, not run 1's."""
     db = _copy(built, tmp_path, "runs")
     with duckdb.connect(str(db)) as con:
         for file_id, run in ((1, 1), (2, 2)):
