@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -38,12 +37,20 @@ class BuildWindow:
             "as_of_date": self.as_of.isoformat() if self.as_of else None,
         }
 
+    def dbt_env(self) -> dict[str, str]:
+        """The window as the environment the project's kefu_window_var macro reads
+        (KEFU_START_DATE, ...; empty = none). Not `--vars`: a changed `--vars` makes dbt
+        parse the whole project again, and the window changes every night."""
+        return {f"KEFU_{name.upper()}": value or "" for name, value in self.dbt_vars().items()}
 
-def dbt_env(db_path: Path) -> dict[str, str]:
-    """Environment for a dbt process: the warehouse path, and target/logs kept per warehouse
-    so that two builds of different warehouses never share dbt's working files."""
+
+def dbt_env(db_path: Path, window: BuildWindow | None = None) -> dict[str, str]:
+    """Environment for a dbt process: the warehouse path, the build window (none: every
+    day), and target/logs kept per warehouse so that two builds of different warehouses
+    never share dbt's working files."""
     work = db_path.parent / ".dbt" / db_path.stem
     return {
+        **(window or BuildWindow()).dbt_env(),
         "KEFU_DB": str(db_path),
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "DBT_PROJECT_DIR": str(PROJECT_DIR),
@@ -77,8 +84,9 @@ def temporary_environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def run_dbt(db_path: Path, args: list[str]) -> None:
-    """Run one dbt command in-process; raise BuildError naming what failed."""
+def run_dbt(db_path: Path, args: list[str], window: BuildWindow | None = None) -> None:
+    """Run one dbt command in-process over `window` (none: every day); raise BuildError
+    naming what failed."""
     from dbt.cli.main import dbtRunner
 
     try:
@@ -86,7 +94,7 @@ def run_dbt(db_path: Path, args: list[str]) -> None:
     except PseudonymKeyError as exc:
         raise BuildError(str(exc)) from exc
     try:
-        with temporary_environment(dbt_env(db_path)):
+        with temporary_environment(dbt_env(db_path, window)):
             result = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(
                 [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
             )
@@ -141,13 +149,16 @@ class TestOutcome:
     compiled_code: str | None = None  # the test's SQL as it ran
 
 
-def run_dbt_tests(db_path: Path, args: list[str]) -> list[TestOutcome]:
-    """Run `dbt test` in-process and return every test's outcome, failed ones included;
-    raise BuildError only when dbt could not run the tests at all (e.g. a parse error)."""
+def run_dbt_tests(
+    db_path: Path, args: list[str], window: BuildWindow | None = None
+) -> list[TestOutcome]:
+    """Run `dbt test` in-process over `window` and return every test's outcome, failed ones
+    included; raise BuildError only when dbt could not run the tests at all (e.g. a parse
+    error)."""
     from dbt.cli.main import dbtRunner
 
     try:
-        with temporary_environment(dbt_env(db_path)):
+        with temporary_environment(dbt_env(db_path, window)):
             result = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(
                 [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
             )
@@ -192,7 +203,7 @@ def build(
     refresh drops and re-creates the incremental tables (needed after a column change).
     Without data_tests, the data tests are left to a `kefu check` that follows (the
     nightly), so that each runs once."""
-    args = ["build", "--vars", json.dumps(window.dbt_vars())]
+    args = ["build"]
     if not data_tests:
         args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     if full_refresh:
@@ -201,4 +212,4 @@ def build(
         # Only the tests whose every parent is selected: a test that also reads an
         # unselected model would fail on a table this build did not make.
         args += ["--select", select, "--indirect-selection", "cautious"]
-    run_dbt(db_path, args)
+    run_dbt(db_path, args, window)

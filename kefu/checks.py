@@ -398,13 +398,13 @@ def dbt_test_results(
     """Run the selected dbt data tests in DuckDB (over the window's days, if any) and
     return one result per test."""
     # Unit tests check the models' code, not the data: `kefu build` and CI run them.
-    args = ["test", "--vars", json.dumps(window.dbt_vars()), "--exclude-resource-type", "unit_test"]
+    args = ["test", "--exclude-resource-type", "unit_test"]
     if not selection.dbt_all:
         select = [f"path:models/{layer}" for layer in selection.dbt_layers]
         args += ["--select", *select, *selection.dbt_models]
     if exclude:
         args += ["--exclude", *exclude]
-    run = run_dbt_tests(db_path, args)
+    run = run_dbt_tests(db_path, args, window)
     manifest = Path(dbt_env(db_path)["DBT_TARGET_PATH"]) / "manifest.json"
     graph = json.loads(manifest.read_text(encoding="utf-8"))
     nodes = {**graph["nodes"], **graph["sources"]}

@@ -7,15 +7,30 @@
     the sales intermediates read in full), so building day by day or all at
     once gives the same rows. -#}
 
+{#- A window var (start_date, end_date, as_of_date): `--vars` when given (and a
+    unit test's overrides), else the environment variable KEFU_START_DATE /
+    KEFU_END_DATE / KEFU_AS_OF_DATE, which `kefu build` and `kefu check` set. The
+    environment is read only when the build runs (`execute`), never while dbt
+    parses the project: a window that changes every night then leaves dbt's
+    partial parsing intact (a changed `--vars` makes dbt parse the whole project
+    again, about 5 s; issue 13). -#}
+{% macro kefu_window_var(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none and execute -%}
+        {%- set value = env_var('KEFU_' ~ (name | upper), '') or none -%}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
 {% macro kefu_has_window() -%}
-    {{ return(var('start_date', none) is not none or var('end_date', none) is not none) }}
+    {{ return(kefu_window_var('start_date') is not none or kefu_window_var('end_date') is not none) }}
 {%- endmacro %}
 
 {% macro kefu_in_window(date_column) -%}
     {%- if kefu_has_window() -%}
         {{ date_column }} between
-            {{ "date '" ~ var('start_date') ~ "'" if var('start_date', none) else "date '0001-01-01'" }}
-            and {{ "date '" ~ var('end_date') ~ "'" if var('end_date', none) else "date '9999-12-31'" }}
+            {{ "date '" ~ kefu_window_var('start_date') ~ "'" if kefu_window_var('start_date') else "date '0001-01-01'" }}
+            and {{ "date '" ~ kefu_window_var('end_date') ~ "'" if kefu_window_var('end_date') else "date '9999-12-31'" }}
     {%- else -%}
         true
     {%- endif -%}
@@ -47,8 +62,8 @@
 {#- The as-of date of maturity flags (docs/metrics.md §4.6): var as_of_date, else
     the latest local date among message sent_at and order created_at / paid_at. -#}
 {% macro kefu_as_of_date() -%}
-    {%- if var('as_of_date', none) -%}
-        date '{{ var("as_of_date") }}'
+    {%- if kefu_window_var('as_of_date') -%}
+        date '{{ kefu_window_var('as_of_date') }}'
     {%- else -%}
         (
             select greatest(
@@ -125,11 +140,11 @@
 
 {#- The window's first / last day as a SQL date (none: unbounded). -#}
 {% macro kefu_window_start() -%}
-    {{ "date '" ~ var('start_date') ~ "'" if var('start_date', none) else none }}
+    {{ "date '" ~ kefu_window_var('start_date') ~ "'" if kefu_window_var('start_date') else none }}
 {%- endmacro %}
 
 {% macro kefu_window_end() -%}
-    {{ "date '" ~ var('end_date') ~ "'" if var('end_date', none) else none }}
+    {{ "date '" ~ kefu_window_var('end_date') ~ "'" if kefu_window_var('end_date') else none }}
 {%- endmacro %}
 
 {#- `date_column` between the window's start − `days_before` and its end +

@@ -99,8 +99,8 @@ select * from derived
 {% macro kefu_in_shifted_window(date_column, days_before='0', days_after='0') -%}
     {%- if kefu_has_window() -%}
         {{ date_column }} between
-            {{ "date '" ~ var('start_date') ~ "' - (" ~ days_before ~ ")" if var('start_date', none) else "date '0001-01-01'" }}
-            and {{ "date '" ~ var('end_date') ~ "' + (" ~ days_after ~ ")" if var('end_date', none) else "date '9999-12-31'" }}
+            {{ "date '" ~ kefu_window_var('start_date') ~ "' - (" ~ days_before ~ ")" if kefu_window_var('start_date') else "date '0001-01-01'" }}
+            and {{ "date '" ~ kefu_window_var('end_date') ~ "' + (" ~ days_after ~ ")" if kefu_window_var('end_date') else "date '9999-12-31'" }}
     {%- else -%}
         true
     {%- endif -%}
@@ -127,8 +127,8 @@ select * from derived
     week and month that holds one of them (their roll-ups change). -#}
 {% macro kefu_period_in_window(period_column, period_start_column) -%}
     {%- if kefu_has_window() -%}
-        {%- set start = "date '" ~ var('start_date') ~ "'" if var('start_date', none) else "date '0001-01-01'" -%}
-        {%- set end = "date '" ~ var('end_date') ~ "'" if var('end_date', none) else "date '9999-12-31'" -%}
+        {%- set start = "date '" ~ kefu_window_var('start_date') ~ "'" if kefu_window_var('start_date') else "date '0001-01-01'" -%}
+        {%- set end = "date '" ~ kefu_window_var('end_date') ~ "'" if kefu_window_var('end_date') else "date '9999-12-31'" -%}
         {{ period_start_column }} between
             case {{ period_column }}
                 when 'week' then cast(date_trunc('week', {{ start }}) as date)

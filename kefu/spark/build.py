@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from kefu import progress
@@ -15,11 +14,14 @@ from kefu.spark.session import spark_session
 SPARK_TARGET = "spark"
 
 
-def spark_dbt_env(db_path: Path, warehouse_dir: Path) -> dict[str, str]:
-    """dbt's environment for a Spark build: dbt's working files kept per Spark folder."""
+def spark_dbt_env(
+    db_path: Path, warehouse_dir: Path, window: BuildWindow | None = None
+) -> dict[str, str]:
+    """dbt's environment for a Spark build (the window's days): dbt's working files kept
+    per Spark folder."""
     work = warehouse_dir / ".dbt"
     return {
-        **dbt_env(db_path),
+        **dbt_env(db_path, window),
         "KEFU_SPARK_WAREHOUSE": str(warehouse_dir),
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),
@@ -31,7 +33,7 @@ def dbt_args(window: BuildWindow, full_refresh: bool, data_tests: bool = True) -
     (--full-refresh): Spark's insert_overwrite replaces the days a build writes, so only
     a fresh table drops days that are gone from the input. Without data_tests, the
     models, seeds and unit tests only (the engine comparison checks the marts itself)."""
-    args = ["build", "--target", SPARK_TARGET, "--vars", json.dumps(window.dbt_vars())]
+    args = ["build", "--target", SPARK_TARGET]
     if full_refresh or (window.start is None and window.end is None):
         args.append("--full-refresh")
     if not data_tests:
@@ -55,7 +57,7 @@ def build_spark(
     session = spark_session(warehouse_dir)
     register_raw(session, export_raw(db_path, warehouse_dir))
     args = dbt_args(window or BuildWindow(), full_refresh, data_tests)
-    with temporary_environment(spark_dbt_env(db_path, warehouse_dir)):
+    with temporary_environment(spark_dbt_env(db_path, warehouse_dir, window or BuildWindow())):
         result = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(
             [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
         )
