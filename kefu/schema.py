@@ -28,6 +28,14 @@ RAW_TABLES: dict[str, str] = {
             message varchar,
             load_run_id integer not null
         )""",
+    "landing_file_stats": """
+        create table if not exists raw.landing_file_stats (
+            file_path varchar primary key,    -- path in the landing zone
+            entity varchar not null,
+            size_bytes bigint not null,       -- the file's size and modification time when
+            mtime_ns bigint not null,         -- its content (sha256) was last found loaded
+            content_sha256 varchar not null
+        )""",
     "quarantine": """
         create table if not exists raw.quarantine (
             file_id integer not null,

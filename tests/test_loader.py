@@ -641,6 +641,35 @@ def test_the_same_file_loaded_twice_is_a_no_op(db: Path, landing: Path) -> None:
     assert counts(db) == before
 
 
+def test_a_file_unchanged_since_it_was_loaded_is_not_read_again(
+    db: Path, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A night with nothing new costs what the landing zone's listing costs: a file with
+    the path, size and modification time it had when loaded is skipped unread. A touched
+    file is read (its sha256 finds it loaded); a changed one is loaded."""
+    from kefu.loading import run
+
+    path = write_csv(landing / "messages/a.csv", MESSAGE_HEADER, [message("m1")])
+    write_csv(landing / "orders/o.csv", ORDER_HEADER, [order("o1")])
+    load(db, landing)
+    read: list[str] = []
+    real = run.fingerprint
+    monkeypatch.setattr(run, "fingerprint", lambda f: read.append(f.relative) or real(f))
+    before = counts(db)
+    again = load(db, landing)
+    assert [r.outcome for r in again.files] == [Outcome.SKIPPED, Outcome.SKIPPED]
+    assert read == [] and counts(db) == before
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert load(db, landing).file("a.csv").outcome is Outcome.SKIPPED
+    assert read == ["messages/a.csv"] and counts(db) == before
+    assert load(db, landing).file("a.csv").outcome is Outcome.SKIPPED  # its new time is known
+    assert read == ["messages/a.csv"]
+    write_csv(path, MESSAGE_HEADER, [message("m1"), message("m2")])
+    assert load(db, landing).file("a.csv").rows_loaded == 1
+    assert query(db, "select message_id from raw.messages order by 1") == [("m1",), ("m2",)]
+
+
 def test_a_corrected_file_is_loaded(db: Path, landing: Path) -> None:
     path = write_csv(
         landing / "messages/a.csv", MESSAGE_HEADER, [message("m1"), message("m2", "bad")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -48,6 +49,48 @@ def is_already_loaded(
         [entity, fingerprint.sha256],
     )
     return found > 0
+
+
+def file_stat(path: Path) -> tuple[int, int] | None:
+    """(size in bytes, modification time in ns) of a file, None when it cannot be read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def is_unchanged_since_loaded(
+    con: duckdb.DuckDBPyConnection, entity: str, relative: str, stat: tuple[int, int] | None
+) -> bool:
+    """The file at this path has the size and modification time it had when its content was
+    found loaded (raw.landing_file_stats): skipped without reading it again."""
+    if stat is None:
+        return False
+    found = scalar(
+        con,
+        "select count(*) from raw.landing_file_stats"
+        " where file_path = ? and entity = ? and size_bytes = ? and mtime_ns = ?",
+        [relative, entity, *stat],
+    )
+    return found > 0
+
+
+def remember_loaded(
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    relative: str,
+    stat: tuple[int, int] | None,
+    sha256: str,
+) -> None:
+    """Record that the content at this path (size, time taken before it was read) is in the
+    warehouse."""
+    if stat is None:
+        return
+    con.execute(
+        "insert or replace into raw.landing_file_stats values (?, ?, ?, ?, ?)",
+        [relative, entity, *stat, sha256],
+    )
 
 
 def register(con: duckdb.DuckDBPyConnection, row: Registration) -> None:

@@ -27,10 +27,13 @@ from kefu.loading.readers import (
 )
 from kefu.loading.registry import (
     Registration,
+    file_stat,
     is_already_loaded,
+    is_unchanged_since_loaded,
     next_file_id,
     next_load_run_id,
     register,
+    remember_loaded,
     shop_timezones,
 )
 from kefu.loading.report import FileResult, LoadReport, Outcome
@@ -128,6 +131,12 @@ def load_file(
     if not landing_file.openable:
         unread = Fingerprint(sha256="", encoding=None, line_count=0)
         return reject(con, landing_file, unread, run_id, landing_file.problem or "not read")
+    # Size and time before reading: a file changed while it is read gets a new time.
+    stat = file_stat(landing_file.path)
+    if not landing_file.problem:
+        entity = ENTITIES[landing_file.entity]
+        if is_unchanged_since_loaded(con, entity.name, landing_file.relative, stat):
+            return FileResult(landing_file.relative, entity.name, Outcome.SKIPPED)
     try:
         fp = fingerprint(landing_file)
     except OSError as exc:
@@ -137,6 +146,7 @@ def load_file(
         return reject(con, landing_file, fp, run_id, landing_file.problem)
     entity = ENTITIES[landing_file.entity]
     if is_already_loaded(con, entity.name, fp):
+        remember_loaded(con, entity.name, landing_file.relative, stat, fp.sha256)
         return FileResult(landing_file.relative, entity.name, Outcome.SKIPPED)
     try:
         source = read_source(con, landing_file, fp, workdir)
@@ -154,7 +164,9 @@ def load_file(
         )
         build_clean(con, plan)
         mark_encoding_errors(con, source)
-        return store(con, landing_file, fp, source, run_id)
+        stored = store(con, landing_file, fp, source, run_id)
+        remember_loaded(con, entity.name, landing_file.relative, stat, fp.sha256)
+        return stored
     except FileRejected as exc:
         return reject(con, landing_file, fp, run_id, str(exc))
     finally:
