@@ -106,7 +106,8 @@
     read only the window's days, the rows this build rewrote; in a full build
     they read every row. Overrides dbt's get_where_subquery, so a test's own
     `where` config still applies, and-ed with the window. Singular tests
-    (tests/dbt) read what they read. -#}
+    (tests/dbt) filter the relations they compare on the window's days
+    themselves (kefu_in_window). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if kefu_has_window() and kefu_tests_date_grained_model() -%}

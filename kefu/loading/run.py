@@ -172,6 +172,7 @@ def load_file(
     finally:
         con.execute(f"drop table if exists {SRC}")
         con.execute(f"drop table if exists {CLEAN}")
+        con.execute(f"drop table if exists {STORED_MATCHES}")
         con.execute("drop table if exists _line_fix")
 
 
@@ -239,6 +240,10 @@ def store(
     return result
 
 
+# Temp table of quarantine_conflicts: the stored rows sharing a key with the file's rows.
+STORED_MATCHES = "_stored_matches"
+
+
 def quarantine_conflicts(
     con: duckdb.DuckDBPyConnection, entity: Entity, landing_file: LandingFile
 ) -> None:
@@ -256,6 +261,19 @@ def quarantine_conflicts(
     firsts_on = " and ".join(f"stored.{name} = firsts.{name}" for name in entity.dedupe_key)
     raw_json = ", ".join(f"{sql_literal(n)}, kefu_prefix(cast({n} as varchar))" for n in names)
     key_column = sql_literal(entity.dedupe_key[-1])
+    # The stored rows sharing a key with this file's good rows, read once (one scan of the
+    # raw table per file): the conflicts below and insert_rows use them.
+    con.execute(
+        f"""
+        create or replace temp table {STORED_MATCHES} as
+        select {", ".join(f"stored.{name}" for name in entity.dedupe_key)},
+            {fields.replace(" := ", " := stored.")} as fields,
+            load_files.file_path, stored._row_num as line
+        from raw.{entity.name} as stored
+        join raw.load_files on load_files.file_id = stored._file_id
+        where exists (select 1 from {CLEAN} as good where not good._bad and {stored_on})
+        """
+    )
     con.execute(
         f"""
         create or replace temp table _conflicts as
@@ -266,13 +284,7 @@ def quarantine_conflicts(
             from {CLEAN} where not _bad
         ),
         stored as (
-            select {", ".join(f"stored.{name}" for name in entity.dedupe_key)},
-                {fields.replace("struct_pack(", "struct_pack(").replace(" := ", " := stored.")}
-                    as fields,
-                load_files.file_path, stored._row_num as line
-            from raw.{entity.name} as stored
-            join raw.load_files on load_files.file_id = stored._file_id
-            where exists (select 1 from good where {stored_on})
+            select * from {STORED_MATCHES}
         ),
         firsts as (
             select {keys}, fields, {sql_literal(landing_file.relative)} as file_path,
@@ -325,7 +337,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, entity: Entity, file_id: int) ->
         matches = " and ".join(f"stored.{name} = {CLEAN}.{name}" for name in entity.dedupe_key)
         where += (
             f" and _line in (select min(_line) from {CLEAN} where not _bad group by {key})"
-            f" and not exists (select 1 from raw.{entity.name} as stored where {matches})"
+            f" and not exists (select 1 from {STORED_MATCHES} as stored where {matches})"
         )
     return scalar(
         con,

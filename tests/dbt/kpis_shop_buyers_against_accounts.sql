@@ -9,18 +9,22 @@ with
 
 shop_daily_kpis as (
     select * from {{ ref('shop_daily_kpis') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 agent_daily_kpis as (
     select * from {{ ref('agent_daily_kpis') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 fct_receptions as (
     select * from {{ ref('fct_receptions') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_receptions_inquired as (
     select * from {{ ref('int_receptions_inquired') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 account_sums as (

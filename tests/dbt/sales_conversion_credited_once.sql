@@ -8,6 +8,7 @@ with
 
 int_receptions_inquired as (
     select * from {{ ref('int_receptions_inquired') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 violations as (

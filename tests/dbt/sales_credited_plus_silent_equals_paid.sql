@@ -9,14 +9,17 @@ with
 
 stg_exports__orders as (
     select * from {{ ref('stg_exports__orders') }}
+    where {{ kefu_in_window('paid_date') }}
 ),
 
 int_agent_days_sold as (
     select * from {{ ref('int_agent_days_sold') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_shop_days_sold as (
     select * from {{ ref('int_shop_days_sold') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 paid_days as (

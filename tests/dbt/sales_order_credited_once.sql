@@ -8,10 +8,12 @@ with
 
 fct_order_credits as (
     select * from {{ ref('fct_order_credits') }}
+    where {{ kefu_in_window('paid_date') }}
 ),
 
 int_agent_days_sold as (
     select * from {{ ref('int_agent_days_sold') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 credited_per_day as (

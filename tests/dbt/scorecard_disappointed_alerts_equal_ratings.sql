@@ -4,10 +4,12 @@ with
 
 service_alerts as (
     select * from {{ ref('service_alerts') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 agent_daily_kpis as (
     select * from {{ ref('agent_daily_kpis') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 alert_counts as (

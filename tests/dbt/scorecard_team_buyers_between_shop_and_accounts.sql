@@ -5,14 +5,17 @@ with
 
 team_daily_kpis as (
     select * from {{ ref('team_daily_kpis') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 agent_daily_kpis as (
     select * from {{ ref('agent_daily_kpis') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 shop_daily_kpis as (
     select * from {{ ref('shop_daily_kpis') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 stg_exports__agents as (

@@ -5,10 +5,12 @@ with
 
 team_daily_kpis as (
     select * from {{ ref('team_daily_kpis') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 shop_daily_kpis as (
     select * from {{ ref('shop_daily_kpis') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 team_sums as (

@@ -2,26 +2,33 @@
 -- an assist or a rating: the agent scorecard of docs/metrics.md §14.
 -- Service and conversion figures are dated by the reception day, sales and
 -- assists by the payment day, ratings by the rating day.
+-- Each per-day input is read for the window's days only (every join is on
+-- biz_date), so the views behind them compute those days, not the history.
 with
 
 int_agent_days_serviced as (
     select * from {{ ref('int_agent_days_serviced') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_agent_days_converted as (
     select * from {{ ref('int_agent_days_converted') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_agent_days_sold as (
     select * from {{ ref('int_agent_days_sold') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_agent_days_assisted as (
     select * from {{ ref('int_agent_days_assisted') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_agent_days_rated as (
     select * from {{ ref('int_agent_days_rated') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_shops_completed as (

@@ -1,18 +1,23 @@
 -- One row per (shop_id, biz_date) with a reception or a paid order. Buyer
 -- counts are de-duplicated per shop and day; message and response figures are
 -- summed over the accounts; sales are dated by the payment day (docs/metrics.md §14).
+-- Each per-day input is read for the window's days only (every join is on
+-- biz_date), so the views behind them compute those days, not the history.
 with
 
 int_shop_days_serviced as (
     select * from {{ ref('int_shop_days_serviced') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_shop_days_converted as (
     select * from {{ ref('int_shop_days_converted') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_shop_days_sold as (
     select * from {{ ref('int_shop_days_sold') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 int_shops_completed as (
