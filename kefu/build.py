@@ -120,8 +120,8 @@ def raise_if_failed(result: Any, what: str, db_path: Path | None = None) -> None
 
 
 def broken_rules(db_path: Path | None, run_result: Any) -> str:
-    """`kefu_at_most(a,b): 3 rows; not_null(c): 1 row` for a failed kefu_rules test (its
-    compiled SQL run again in DuckDB), else ''."""
+    """`kefu_at_most(a,b) on 3 row(s); not_null(c) on 1 row(s)` for a failed kefu_rules
+    test (its compiled SQL run again in DuckDB), else ''."""
     node = getattr(run_result, "node", None)
     metadata = getattr(node, "test_metadata", None)
     code = getattr(node, "compiled_code", None)
@@ -134,7 +134,7 @@ def broken_rules(db_path: Path | None, run_result: Any) -> str:
             rows = con.execute(code).fetchall()
     except duckdb.Error:
         return ""
-    return "; ".join(f"{rule}({column}): {count} rows" for rule, column, count in rows)
+    return "; ".join(f"{rule}({column}) on {count} row(s)" for rule, column, count in rows)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ per expectation or dbt test, no timestamps.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import logging
@@ -202,7 +201,7 @@ def _for_load_runs(chosen: Selection, load_runs: tuple[int, ...]) -> Selection:
                 continue
             function = functools.partial(function, load_runs=load_runs)
         gx.append((suite, table, function))
-    return dataclasses.replace(chosen, gx=gx)
+    return replace(chosen, gx=gx)
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
@@ -464,7 +463,7 @@ def rule_results(
     and are not reported."""
     kwargs = (test.get("test_metadata") or {}).get("kwargs") or {}
     labels = rule_labels(kwargs)
-    if outcome.status not in ("pass", "fail"):
+    if outcome.status not in ("pass", "fail", "warn"):
         named = {name for found in MISSING_COLUMN.findall(merged.detail or "") for name in found}
         named.discard("")
         return [merged] + [
@@ -473,7 +472,7 @@ def rule_results(
             if named & set(column.split(","))
         ]
     broken: dict[tuple[str, str], int] = {}
-    if outcome.status == "fail" and outcome.compiled_code:
+    if outcome.status in ("fail", "warn") and outcome.compiled_code:
         with duckdb.connect(str(db_path), read_only=True) as con:
             rows = con.execute(outcome.compiled_code).fetchall()
         broken = {(str(rule), str(column)): int(count) for rule, column, count in rows}

@@ -146,8 +146,8 @@ def test_a_failed_rules_test_names_its_broken_rules_and_their_rows(built, tmp_pa
         run_dbt(db, ["test", "--select", "agent_daily_kpis__rules"])
     message = str(caught.value)
     assert "agent_daily_kpis__rules on model agent_daily_kpis" in message
-    assert f"kefu_unit_interval(reply_rate): {rows[0]} rows" in message
-    assert f"not_null(agent_id): {rows[0]} rows" in message
+    assert f"kefu_unit_interval(reply_rate) on {rows[0]} row(s)" in message
+    assert f"not_null(agent_id) on {rows[0]} row(s)" in message
     assert "kefu_at_most" not in message  # the rules that hold are not named
 
 
