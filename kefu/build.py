@@ -130,11 +130,20 @@ def broken_rules(db_path: Path | None, run_result: Any) -> str:
     import duckdb
 
     try:
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            rows = con.execute(code).fetchall()
+        rows = broken_rule_rows(db_path, code)
     except duckdb.Error:
         return ""
     return "; ".join(f"{rule}({column}) on {count} row(s)" for rule, column, count in rows)
+
+
+def broken_rule_rows(db_path: Path, compiled_code: str) -> list[tuple[str, str, int]]:
+    """(rule, column label, failing rows) of each broken rule: a kefu_rules test's compiled
+    SQL run again, read-only."""
+    import duckdb
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = con.execute(compiled_code).fetchall()
+    return [(str(rule), str(column), int(count)) for rule, column, count in rows]
 
 
 @dataclass(frozen=True)

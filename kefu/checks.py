@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from kefu.build import BuildWindow, TestOutcome, dbt_env, run_dbt_tests
+from kefu.build import BuildWindow, TestOutcome, broken_rule_rows, dbt_env, run_dbt_tests
 from kefu.paths import PROJECT_DIR
 
 if TYPE_CHECKING:
@@ -473,9 +473,8 @@ def rule_results(
         ]
     broken: dict[tuple[str, str], int] = {}
     if outcome.status in ("fail", "warn") and outcome.compiled_code:
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            rows = con.execute(outcome.compiled_code).fetchall()
-        broken = {(str(rule), str(column)): int(count) for rule, column, count in rows}
+        rows = broken_rule_rows(db_path, outcome.compiled_code)
+        broken = {(rule, column): count for rule, column, count in rows}
     return [
         replace(
             merged,
