@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kefu.machine import memory_limit
+
 PHASES = ("generate", "load", "build")
 # Generated data ends on this day, whatever the number of days: the loader holds back
 # times after the load day (+1), so the history is laid out before it, and the same
@@ -47,19 +49,23 @@ class PhaseResult:
         return self.seconds / self.messages * 1e6
 
 
-def run_bench(messages: int, seed: int, workdir: Path | None) -> int:
-    """Generate, load and build `messages` messages and a baseline of a tenth of
-    them; print one table row per size and phase. 0 when every phase succeeded."""
+def run_bench(messages: int, seed: int, workdir: Path | None, days: int | None = None) -> int:
+    """Generate, load and build `messages` messages spread over `days` days (the
+    generator's default when None) and a baseline of a tenth of them over the same days;
+    print one table row per size and phase. 0 when every phase succeeded."""
     if messages < 1:
         raise ValueError(f"messages must be positive, got {messages}")
+    if days is not None and days < 1:
+        raise ValueError(f"--days must be positive, got {days}")
     scratch = workdir is None
     root = Path(tempfile.mkdtemp(prefix="kefu-bench-")) if scratch else Path(workdir)
     baseline = max(1_000, messages // 10)
     sizes = [("baseline", baseline), ("full", messages)] if baseline < messages else []
     sizes = sizes or [("full", messages)]
+    span = f"{days} days" if days else "the generator's default days"
     print(
-        f"kefu bench: {messages:,} messages (baseline {baseline:,}), seed {seed}, "
-        f"workdir {root}, {os.cpu_count()} CPUs"
+        f"kefu bench: {messages:,} messages (baseline {baseline:,}) over {span}, seed {seed}, "
+        f"workdir {root}, {os.cpu_count()} CPUs, DuckDB memory limit {memory_limit()}"
     )
     print(_HEADER)
     results: list[PhaseResult] = []
@@ -68,7 +74,7 @@ def run_bench(messages: int, seed: int, workdir: Path | None) -> int:
             folder = _bench_folder(root / f"{label}-{size}")
             landing, db_path = folder / "landing", folder / "warehouse.duckdb"
             for phase in PHASES:
-                result = _run_phase(label, phase, size, seed, landing, db_path)
+                result = _run_phase(label, phase, size, seed, landing, db_path, days)
                 results.append(result)
                 print(_row(result, _baseline_of(results, result)), flush=True)
                 if not result.ok and phase != "load":
@@ -242,6 +248,7 @@ def _legend() -> str:
 # WINDOW_DAYS days as a night does; `noop` is `kefu run-nightly` with nothing new to load;
 # `baseline` is one hand-written DuckDB query over raw.messages (see BASELINE_SQL).
 HISTORY_PHASES = ("full", "window", "noop", "baseline")
+HISTORY_DAYS = 120  # the long warehouse's days when --days is not given
 WINDOW_DAYS = 5
 SHORT_DAYS = 30
 

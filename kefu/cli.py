@@ -164,7 +164,12 @@ def _parser() -> argparse.ArgumentParser:
         help="time full / window builds and a no-op night on a short and a long history "
         "(or, with --messages, generate + load + build on N messages)",
     )
-    bench.add_argument("--days", type=int, default=120, help="days of the long warehouse")
+    bench.add_argument(
+        "--days",
+        type=int,
+        help="days of the long warehouse (default 120); with --messages, the days the "
+        "messages spread over (default 60)",
+    )
     bench.add_argument(
         "--short-days", type=int, default=30, help="days of the short warehouse (default 30)"
     )
@@ -304,14 +309,20 @@ def _dispatch(args: argparse.Namespace, db_path: Path, ui: Progress) -> int:
         return 0
 
     if args.command == "bench":
-        from kefu.bench import run_bench, run_history_bench
+        from kefu.bench import HISTORY_DAYS, run_bench, run_history_bench
 
         workdir = Path(args.workdir) if args.workdir else None
         if args.messages is not None:
-            return run_bench(messages=args.messages, seed=args.seed, workdir=workdir)
+            return run_bench(
+                messages=args.messages, seed=args.seed, workdir=workdir, days=args.days
+            )
         try:
             return run_history_bench(
-                args.days, args.per_day, args.seed, workdir, short_days=args.short_days
+                args.days or HISTORY_DAYS,
+                args.per_day,
+                args.seed,
+                workdir,
+                short_days=args.short_days,
             )
         except ValueError as exc:
             print(f"kefu bench: {exc}", file=sys.stderr)
