@@ -41,10 +41,7 @@ stg_exports__ratings as (
 ),
 
 question_topics as (
-    select
-        *,
-        lower(keyword) as keyword_lower
-    from {{ ref('question_topics') }}
+    select * from {{ ref('question_topics') }}
     where keyword is not null and keyword <> ''
 ),
 
@@ -59,28 +56,27 @@ topic_names as (
     from question_topics
 ),
 
-keyword_hits as (
+message_topics as (
     select
         stg_exports__messages.shop_id,
         stg_exports__messages.agent_id,
         stg_exports__messages.buyer_id,
         stg_exports__messages.message_id,
-        question_topics.topic_seq,
-        question_topics.topic,
+        {{ kefu_question_topic('stg_exports__messages.content_lower') }} as topic,
         stg_exports__messages.biz_date,
         {{ kefu_instant('stg_exports__messages.sent_at', 'int_shops_completed.timezone') }} as sent_instant
     from stg_exports__messages
-    inner join question_topics
-        -- lowered once per message and keyword, not once per pair
-        on contains(stg_exports__messages.content_lower, question_topics.keyword_lower)
     inner join int_shops_completed
         on stg_exports__messages.shop_id = int_shops_completed.shop_id
 ),
 
+keyword_hits as (
+    select * from message_topics
+    where topic is not null
+),
+
 reception_topics as (
-    {{ kefu_first_row(
-        'keyword_hits', 'shop_id, agent_id, buyer_id, biz_date', kefu_message_order() ~ ', topic_seq'
-    ) }}
+    {{ kefu_first_row('keyword_hits', 'shop_id, agent_id, buyer_id, biz_date', kefu_message_order()) }}
 ),
 
 reception_ratings as (
