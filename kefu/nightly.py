@@ -26,11 +26,17 @@ from pathlib import Path
 import duckdb
 
 from kefu import warehouse
-from kefu.build import BuildError, BuildWindow, build
+from kefu.build import BuildError, BuildWindow, build, dbt_env
 from kefu.checks import CheckReport, run_checks
 from kefu.loader import LoadReport, load_landing
 from kefu.lock import warehouse_lock
-from kefu.publish import PublishError, publish_marts, resolve_publish_path
+from kefu.publish import (
+    PublishError,
+    Refresh,
+    publish_marts,
+    resolve_publish_path,
+    window_marts,
+)
 from kefu.schema import ensure_raw_schema
 from kefu.windows import (
     FULL_BUILD,
@@ -308,15 +314,30 @@ def write_publication_row(db_path: Path, publication: Publication) -> None:
 
 
 def publish(
-    db_path: Path, publication: Publication, target: Path, build_id: int | None = None
+    db_path: Path,
+    publication: Publication,
+    target: Path,
+    build_id: int | None = None,
+    manifest: Path | None = None,
 ) -> list[str]:
     """The publication row in the warehouse, then schema marts copied into the published
-    file `target` (atomically replaced), then the build marked published; the marts."""
+    file `target` (atomically replaced), then the build marked published; the marts.
+    After window builds only, the per-day marts' window days go into a copy of the last
+    publication (kefu.publish.Refresh); `manifest` is the dbt manifest of the build
+    (default: kefu build's), which says which marts those are."""
     write_publication_row(db_path, publication)
-    marts = publish_marts(db_path, target)
+    refresh = None
+    if build_id is not None:
+        with duckdb.connect(str(db_path)) as con:
+            days = warehouse.days_since_publication(con, build_id, target)
+        if days is not None:
+            manifest = manifest or Path(dbt_env(db_path)["DBT_TARGET_PATH"]) / "manifest.json"
+            refresh = Refresh(days[0], days[1], window_marts(manifest))
+    marts = publish_marts(db_path, target, refresh)
     if build_id is not None:
         with duckdb.connect(str(db_path)) as con:
             warehouse.mark_published(con, build_id)
+            warehouse.record_published_file(con, build_id, target)
     return marts
 
 

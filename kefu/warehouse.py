@@ -369,3 +369,60 @@ def unpublished_load_totals(con: duckdb.DuckDBPyConnection, build_id: int) -> di
 
 def mark_published(con: duckdb.DuckDBPyConnection, build_id: int) -> None:
     con.execute("update raw.build_runs set published = true where build_id = ?", [build_id])
+
+
+# The file the last publication wrote, as it was when written: a later publication may
+# start from a copy of it only while it is still that file (kefu.publish.Refresh).
+PUBLISHED_FILES_DDL = """
+    create table if not exists raw.published_files (
+        build_id integer not null,
+        path varchar not null,
+        size_bytes bigint not null,
+        mtime_ns bigint not null
+    )"""
+
+
+def record_published_file(con: duckdb.DuckDBPyConnection, build_id: int, target: Path) -> None:
+    """Remember the file publication `build_id` wrote (one row: the last publication)."""
+    stat = target.stat()
+    con.execute(PUBLISHED_FILES_DDL)
+    con.execute("begin transaction")
+    con.execute("delete from raw.published_files")
+    con.execute(
+        "insert into raw.published_files values (?, ?, ?, ?)",
+        [build_id, str(target.resolve()), stat.st_size, stat.st_mtime_ns],
+    )
+    con.execute("commit")
+
+
+def days_since_publication(
+    con: duckdb.DuckDBPyConnection, build_id: int, target: Path
+) -> tuple[dt.date, dt.date] | None:
+    """The biz_dates the builds since the last publication, up to `build_id`, rebuilt,
+    when a publication of `build_id` may start from the file at `target`: that file is
+    still the one the last publication wrote (path, size, modification time), and every
+    one of those builds, finished or not, was a window build. None otherwise (copy every
+    mart whole)."""
+    if "published_files" not in existing_tables(con, "raw") or not target.exists():
+        return None
+    last = con.execute(
+        "select max(build_id) from raw.build_runs where published and build_id < ?", [build_id]
+    ).fetchone()[0]
+    stat = target.stat()
+    same_file = con.execute(
+        "select count(*) from raw.published_files"
+        " where build_id = ? and path = ? and size_bytes = ? and mtime_ns = ?",
+        [last, str(target.resolve()), stat.st_size, stat.st_mtime_ns],
+    ).fetchone()[0]
+    if last is None or not same_file:
+        return None
+    builds = con.execute(
+        "select count(*), count(*) filter (where is_full_build or window_start is null"
+        " or window_end is null), min(window_start), max(window_end)"
+        " from raw.build_runs where build_id > ? and build_id <= ?",
+        [last, build_id],
+    ).fetchone()
+    count, full, start, end = builds
+    if not count or full:
+        return None
+    return _date(start), _date(end)

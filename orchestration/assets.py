@@ -370,7 +370,9 @@ def _publish(context: dg.AssetExecutionContext, db_path: Path, target: Path):
         raise dg.Failure(f"not published: {db_path} records no successful build")
     window = (_iso(tags.get(TAG_START)), _iso(tags.get(TAG_END)))
     row = publication_row(db_path, build_id, as_of, window, warning_failed_cnt=int(warnings))
-    marts = publish(db_path, row, target, build_id)
+    # The manifest of the dbt build of this job (kefu_dbt_models' target path).
+    manifest = Path(dbt_env(db_path)["DBT_TARGET_PATH"]).parent / "dagster" / "manifest.json"
+    marts = publish(db_path, row, target, build_id, manifest)
     return dg.MaterializeResult(
         metadata={
             "as_of_date": as_of.isoformat(),

@@ -32,6 +32,7 @@ from kefu.cli import main
 from kefu.loader import load_landing
 from kefu.nightly import Publication, plan_build, run_nightly, write_publication_row
 from kefu.paths import PROJECT_DIR
+from kefu.publish import window_marts
 from kefu.windows import FULL_BUILD
 from tests.landing import (
     MESSAGE_HEADER,
@@ -69,8 +70,8 @@ def _publication(db_path: Path, read_only: bool = False) -> dict | None:
     return dict(zip(names, rows[0], strict=True))
 
 
-def _marts(db_path: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(db_path)) as con:
+def _marts(db_path: Path, read_only: bool = False) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(db_path), read_only=read_only) as con:
         return {
             name: con.execute(f"select * from marts.{name} order by all").fetchall()
             for name in warehouse.mart_names()
@@ -253,6 +254,11 @@ def nights(tmp_path_factory):
     result["second_state"] = _reader_state(published)
     result["reads"] = _stop_readers(readers, stop, root, result["second_state"])
     result["second_publication"] = _publication(published, read_only=True)
+    names_by_day = (
+        "select biz_date, string_agg(distinct agent_name, ',' order by agent_name)"
+        " from marts.agent_daily_kpis group by biz_date"
+    )
+    result["published_names_after_second"] = dict(_rows(published, names_by_day, read_only=True))
     result["second_warehouse_publication"] = _publication(db_path)
     result["names_after_second"] = dict(
         _rows(
@@ -272,6 +278,7 @@ def nights(tmp_path_factory):
     # 4. Two nights started together.
     result["together"] = _two_nights_together(db_path, landing)
     result["after_together"] = _marts(db_path)
+    result["published_after_together"] = _marts(published, read_only=True)
     result["published_tables"] = _rows(
         published,
         "select table_schema, table_name, column_name from information_schema.columns",
@@ -369,6 +376,62 @@ def test_killed_night_and_separate_load_are_in_the_marts_after_the_next_night(ni
         assert after[name] == clean[name], name
     buyers = [row for row in after["fct_receptions"] if "blate2" in row]
     assert buyers, "the killed night's late chat is not in the marts"
+
+
+@pytest.mark.slow
+def test_a_window_night_publishes_its_days_into_a_copy_of_the_last_file(nights):
+    """After a window build, the per-day marts' window days go into a copy of the last
+    published file; the other days are the last publication's. The warehouse's sentinel
+    names (a hand edit, no build) stay out of the file on 04-25, outside the window."""
+    # (The DuckDB 1.x client reads this file: test_a_reader_holding_the_published_file…)
+    published = nights["published_names_after_second"]
+    assert nights["names_after_second"][D(2026, 4, 25)] == SENTINEL  # in the warehouse
+    assert published[D(2026, 4, 25)] != SENTINEL  # the last publication's row
+    assert published[D(2026, 5, 2)] == "Alice,Bob"  # in the window: rebuilt and copied
+    assert published[D(2026, 5, 6)] == nights["names_after_second"][D(2026, 5, 6)]
+    # Two more window nights later, the file holds exactly the warehouse's marts.
+    after = nights["after_together"]
+    assert set(nights["published_after_together"]) == set(after)
+    for name, rows in after.items():
+        assert nights["published_after_together"][name] == rows, name
+
+
+@pytest.mark.slow
+def test_the_marts_a_window_build_rebuilds_only_on_its_days_come_from_the_manifest(nights):
+    manifest = nights["root"] / ".dbt" / "warehouse" / "target" / "manifest.json"
+    marts = window_marts(manifest)
+    assert {"agent_daily_kpis", "shop_daily_kpis", "fct_rounds", "fct_receptions"} <= marts
+    # roll-ups, order-level marts and shifted / period windows are copied whole
+    whole = {"agent_weekly_kpis", "fct_order_credits", "platform_service_assessed"}
+    assert not marts & {*whole, "kpi_target_status", "unpaid_order_followups"}
+    assert window_marts(nights["root"] / "no-manifest.json") == frozenset()
+
+
+def test_a_publication_starts_from_the_last_file_only_while_it_is_that_file(tmp_path):
+    target = tmp_path / "published" / "kefu.duckdb"
+    target.parent.mkdir()
+    target.write_bytes(b"the last publication")
+    window = (D(2026, 5, 2), D(2026, 5, 6))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        first = warehouse.start_build(con, "first", D(2026, 5, 1), (None, None), [1])
+        warehouse.finish_build(con, first)
+        warehouse.mark_published(con, first)
+        warehouse.record_published_file(con, first, target)
+        failed = warehouse.start_build(
+            con, "failed", D(2026, 5, 5), (D(2026, 5, 1), D(2026, 5, 5)), [2]
+        )
+        night = warehouse.start_build(con, "night", D(2026, 5, 6), window, [3])
+        warehouse.finish_build(con, night)
+        # every build since the last publication, the failed one too: 05-01 … 05-06
+        assert warehouse.days_since_publication(con, night, target) == (D(2026, 5, 1), window[1])
+        assert warehouse.days_since_publication(con, night, tmp_path / "elsewhere.duckdb") is None
+        os.utime(target, ns=(0, 0))  # the file was touched since
+        assert warehouse.days_since_publication(con, night, target) is None
+        warehouse.record_published_file(con, first, target)
+        assert warehouse.days_since_publication(con, night, target) is not None
+        full = warehouse.start_build(con, "full", D(2026, 5, 6), (None, None), [])
+        assert warehouse.days_since_publication(con, full, target) is None  # a full build
+        assert failed < night < full
 
 
 @pytest.mark.slow
