@@ -195,11 +195,11 @@ select * from derived
         case
         {%- for topic_seq, topic, keywords in topics %}
             when
-            {%- for keyword in keywords %} {{ 'or ' if not loop.first }}contains({{ lowered_text }}, '{{ dbt.escape_single_quotes(keyword) }}')
-            {%- endfor %} then '{{ dbt.escape_single_quotes(topic) }}'
+            {%- for keyword in keywords %} {{ 'or ' if not loop.first }}contains({{ lowered_text }}, {{ kefu_string_literal(keyword) }})
+            {%- endfor %} then {{ kefu_string_literal(topic) }}
         {%- endfor %}
         end
     {%- else -%}
-        cast(null as {{ dbt.type_string() }})
+        cast(null as string)
     {%- endif -%}
 {%- endmacro %}

@@ -277,3 +277,21 @@
 {% macro spark__kefu_days_interval(days) -%}
     make_dt_interval({{ days }})
 {%- endmacro %}
+
+{#- A text value as an SQL string literal: DuckDB doubles a single quote; Spark SQL
+    escapes quotes and backslashes with a backslash. -#}
+{% macro kefu_string_literal(text) -%}
+    {%- if target is defined -%}
+        {{ return(adapter.dispatch('kefu_string_literal', 'kefu')(text)) }}
+    {%- else -%}
+        {{ return(default__kefu_string_literal(text)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__kefu_string_literal(text) -%}
+    {{ return("'" ~ (text | string).replace("'", "''") ~ "'") }}
+{%- endmacro %}
+
+{% macro spark__kefu_string_literal(text) -%}
+    {{ return("'" ~ (text | string).replace("\\", "\\\\").replace("'", "\\'") ~ "'") }}
+{%- endmacro %}
