@@ -22,6 +22,7 @@ from pathlib import Path
 
 DEFAULT_TIMEOUT_S = 3600.0
 POLL_S = 0.2
+HOLDER_GRACE_S = 2.0  # how long a waiter waits for the holder to write its name
 
 _held: dict[Path, int] = {}  # lock path -> depth, in this process
 _guard = threading.Lock()
@@ -121,9 +122,18 @@ def warehouse_lock(
 def _acquire(handle, path: Path, seconds: float, notify: Callable[[str], None]) -> None:
     if _try_lock(handle):
         return
-    who = path.read_text(encoding="utf-8").strip() or "another process"
-    notify(f"kefu: waiting up to {seconds:g} s for the warehouse lock {path}, held by {who}")
     deadline = time.monotonic() + seconds
+    # The holder writes its name just after taking the lock: a waiter that came in
+    # between would read an empty file, so it gives the holder a moment to write.
+    named_by = min(deadline, time.monotonic() + HOLDER_GRACE_S)
+    who = path.read_text(encoding="utf-8").strip()
+    while not who and time.monotonic() < named_by:
+        time.sleep(POLL_S / 4)
+        if _try_lock(handle):
+            return
+        who = path.read_text(encoding="utf-8").strip()
+    who = who or "another process"
+    notify(f"kefu: waiting up to {seconds:g} s for the warehouse lock {path}, held by {who}")
     while time.monotonic() < deadline:
         time.sleep(POLL_S)
         if _try_lock(handle):

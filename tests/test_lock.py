@@ -5,8 +5,10 @@ plain process holding the lock; the waiter is the real `kefu load`."""
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -106,3 +108,29 @@ def test_lock_timeout_comes_from_the_environment_and_is_checked(monkeypatch, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1  # one line: the reason, then where the details are
     assert err[0].startswith("kefu check: lock timeout must be >= 0 seconds, got '-1' (details: ")
+
+
+def test_a_waiter_names_a_holder_that_writes_its_name_just_after_locking(tmp_path):
+    """A waiter that comes in between the holder's lock and its name (seen under load:
+    'held by another process') waits a moment for the name."""
+    db = tmp_path / "w.duckdb"
+    holder_file = open(lock_path(db), "a+", encoding="utf-8")  # noqa: SIM115
+    fcntl.flock(holder_file.fileno(), fcntl.LOCK_EX)
+
+    def name_then_release() -> None:
+        time.sleep(0.5)
+        holder_file.write("pid 4242 (kefu run-nightly) since now\n")
+        holder_file.flush()
+        time.sleep(0.5)
+        fcntl.flock(holder_file.fileno(), fcntl.LOCK_UN)
+
+    thread = threading.Thread(target=name_then_release)
+    thread.start()
+    lines: list[str] = []
+    try:
+        with warehouse_lock(db, "kefu load", timeout=10, notify=lines.append):
+            pass
+    finally:
+        thread.join()
+        holder_file.close()
+    assert len(lines) == 1 and "held by pid 4242 (kefu run-nightly)" in lines[0], lines
