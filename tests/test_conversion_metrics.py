@@ -27,7 +27,7 @@ import duckdb
 import pytest
 
 from kefu import warehouse
-from kefu.build import BuildWindow, build, dbt_env
+from kefu.build import BuildWindow, build, dbt_env, release_dbt_connection
 from kefu.paths import PROJECT_DIR
 from tests.support import msg, one, order, query, rating, write_raw
 
@@ -673,6 +673,9 @@ def dbt_default_as_of(db: Path) -> dt.date:
             + ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
         )
     finally:
+        # dbt opened the warehouse with the profile's config (its spill folder): closed,
+        # so that the tests' own connections open it with theirs.
+        release_dbt_connection()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
