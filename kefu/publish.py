@@ -143,6 +143,21 @@ def _copy_marts(con: duckdb.DuckDBPyConnection, tables: list[str], refresh: Refr
     ours = _table_shapes(con, current_catalog(con))
     published = _table_shapes(con, "kefu_pub")
     con.execute("begin transaction")
+    try:
+        _refresh_tables(con, tables, refresh, ours, published)
+    except duckdb.Error:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def _refresh_tables(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[str],
+    refresh: Refresh,
+    ours: dict[str, list[tuple]],
+    published: dict[str, list[tuple]],
+) -> None:
     for table in sorted(set(published) - set(tables)):
         con.execute(f"drop table kefu_pub.marts.{_quoted(table)}")
     for table in tables:
@@ -158,7 +173,6 @@ def _copy_marts(con: duckdb.DuckDBPyConnection, tables: list[str], refresh: Refr
         else:
             con.execute(f"drop table if exists kefu_pub.marts.{name}")
             con.execute(f"create table kefu_pub.marts.{name} as select * from marts.{name}")
-    con.execute("commit")
 
 
 def current_catalog(con: duckdb.DuckDBPyConnection) -> str:
