@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from kefu.loading.registry import file_stat
 from kefu.paths import PROJECT_DIR
 
 MARTS_DIR = PROJECT_DIR / "models" / "marts"
@@ -384,13 +385,15 @@ PUBLISHED_FILES_DDL = """
 
 def record_published_file(con: duckdb.DuckDBPyConnection, build_id: int, target: Path) -> None:
     """Remember the file publication `build_id` wrote (one row: the last publication)."""
-    stat = target.stat()
+    stamp = file_stat(target)
+    if stamp is None:
+        raise FileNotFoundError(f"published file {target} not found")
     con.execute(PUBLISHED_FILES_DDL)
     con.execute("begin transaction")
     con.execute("delete from raw.published_files")
     con.execute(
         "insert into raw.published_files values (?, ?, ?, ?)",
-        [build_id, str(target.resolve()), stat.st_size, stat.st_mtime_ns],
+        [build_id, str(target.resolve()), *stamp],
     )
     con.execute("commit")
 
@@ -403,16 +406,16 @@ def days_since_publication(
     still the one the last publication wrote (path, size, modification time), and every
     one of those builds, finished or not, was a window build. None otherwise (copy every
     mart whole)."""
-    if "published_files" not in existing_tables(con, "raw") or not target.exists():
+    stamp = file_stat(target)
+    if "published_files" not in existing_tables(con, "raw") or stamp is None:
         return None
     last = con.execute(
         "select max(build_id) from raw.build_runs where published and build_id < ?", [build_id]
     ).fetchone()[0]
-    stat = target.stat()
     same_file = con.execute(
         "select count(*) from raw.published_files"
         " where build_id = ? and path = ? and size_bytes = ? and mtime_ns = ?",
-        [last, str(target.resolve()), stat.st_size, stat.st_mtime_ns],
+        [last, str(target.resolve()), *stamp],
     ).fetchone()[0]
     if last is None or not same_file:
         return None
