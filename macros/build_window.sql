@@ -50,10 +50,11 @@
 {%- endmacro %}
 
 {#- pre_hook of an incremental model: drop the rows the build is about to
-    write again (the window's days, or every day without a window). -#}
+    write again (the window's days, or every day without a window); on Spark the
+    partitions of those days (kefu_clear_rows). -#}
 {% macro kefu_delete_window(date_column) -%}
-    {%- if is_incremental() and kefu_deletes_rows() -%}
-        delete from {{ this }} where {{ kefu_in_window(date_column) }}
+    {%- if is_incremental() -%}
+        {{ kefu_clear_rows([date_column], kefu_in_window(date_column)) }}
     {%- else -%}
         select 1
     {%- endif -%}

@@ -109,8 +109,8 @@ select * from derived
 {#- pre_hook of an incremental mart whose rows depend on earlier days: drop
     the rows of the window's days and of the `days_after` days after it. -#}
 {% macro kefu_delete_shifted_window(date_column, days_after='0') -%}
-    {%- if is_incremental() and kefu_deletes_rows() -%}
-        delete from {{ this }} where {{ kefu_in_shifted_window(date_column, '0', days_after) }}
+    {%- if is_incremental() -%}
+        {{ kefu_clear_rows([date_column], kefu_in_shifted_window(date_column, '0', days_after)) }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -143,8 +143,8 @@ select * from derived
 
 {#- pre_hook of kpi_target_status: drop the rows the build writes again. -#}
 {% macro kefu_delete_period_window(period_column, period_start_column) -%}
-    {%- if is_incremental() and kefu_deletes_rows() -%}
-        delete from {{ this }} where {{ kefu_period_in_window(period_column, period_start_column) }}
+    {%- if is_incremental() -%}
+        {{ kefu_clear_rows([period_column, period_start_column], kefu_period_in_window(period_column, period_start_column)) }}
     {%- else -%}
         select 1
     {%- endif -%}

@@ -4,10 +4,11 @@ on Spark (dbt-spark, a local SparkSession) gives the same marts, cell by cell.
 One warehouse holds a generated demo zone (50k messages, every demo shop and
 platform) and the hand-made scenarios of the metric tests (each in its own shops),
 so one DuckDB build and one Spark build cover both; then a 3-day window build on
-Spark must leave the marts exactly as the full build made them. The Spark session is
-one per test process (kefu.spark.session), started by the first Spark build here.
-The Spark builds skip the data tests (the DuckDB build runs them, and
-`kefu build --engine spark` runs them on Spark): the comparison checks every cell.
+Spark must leave the marts exactly as the full build made them, and so must a window
+build of a day that lost every row. The Spark session is one per test process
+(kefu.spark.session), started by the first Spark build here. The full Spark build and
+the lost-day window build run the data tests on Spark (the whole zone, then the
+window's days); the 3-day window build skips them: the comparison checks every cell.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from kefu.paths import PROJECT_DIR
 from kefu.schema import ensure_raw_schema
 from kefu.spark.build import build_spark, dbt_args
 from kefu.spark.compare import compare_marts, mart_keys, spark_mart_folder
-from kefu.spark.session import stop_spark_session
+from kefu.spark.session import spark_session, stop_spark_session
 from tests import test_conversion_metrics, test_kpi_marts, test_service_metrics
 from tests.support import write_raw
 
@@ -53,8 +54,9 @@ def hand_made_zones() -> list[dict[str, list[dict]]]:
 
 @pytest.fixture(scope="module")
 def zone(tmp_path_factory) -> Iterator[dict[str, Path]]:
-    """A warehouse loaded with both zones and built on DuckDB and on Spark (models,
-    seeds and unit tests; the data tests run in the other test modules)."""
+    """A warehouse loaded with both zones and built on DuckDB (models, seeds and unit
+    tests; the data tests run in the other test modules) and on Spark (everything,
+    data tests included: a failing test fails the build)."""
     root = tmp_path_factory.mktemp("engines")
     db_path = root / "warehouse.duckdb"
     generate_landing(root / "landing", messages=GENERATED_MESSAGES, start_date=DEMO_START)
@@ -67,7 +69,7 @@ def zone(tmp_path_factory) -> Iterator[dict[str, Path]]:
     with pytest.MonkeyPatch.context() as patch:
         # Small data: two shuffle partitions (one per core) beat the default eight.
         patch.setenv("KEFU_SPARK_SHUFFLE_PARTITIONS", "2")
-        build_spark(db_path, spark_dir, data_tests=False)
+        build_spark(db_path, spark_dir, data_tests=True)
         yield {"db": db_path, "spark": spark_dir}
     stop_spark_session()
 
@@ -117,8 +119,9 @@ def test_a_changed_cell_is_reported_by_mart_and_column(zone, tmp_path):
             " (select (shop_id, agent_id, biz_date) from marts.agent_daily_kpis limit 1)"
         )
         con.execute(
-            "delete from marts.fct_order_credits where order_id in"
-            " (select order_id from marts.fct_order_credits limit 1)"
+            # By the whole key: the hand-made shops reuse order ids across shops.
+            "delete from marts.fct_order_credits where (shop_id, order_id) in"
+            " (select (shop_id, order_id) from marts.fct_order_credits limit 1)"
         )
     differences = compare_marts(changed, zone["spark"], ["agent_daily_kpis", "fct_order_credits"])
     found = {(d.mart, d.column, d.count) for d in differences}
@@ -135,6 +138,40 @@ def test_a_three_day_window_build_on_spark_gives_the_full_build_marts(zone):
         BuildWindow(start=start, end=start + dt.timedelta(days=2)),
         data_tests=False,
     )
+    differences = compare_marts(zone["db"], zone["spark"])
+    assert [d.describe() for d in differences] == []
+
+
+def test_a_window_day_that_lost_every_row_loses_its_spark_partition(zone):
+    """A day of the window whose input is gone must not keep its old partition:
+    insert_overwrite alone replaces only the days the build writes. Rows planted on the
+    day after the last day of data (as if that day's input had been deleted since) in a
+    per-day mart and in the 30-day assessment (dropped by its shifted window) must be
+    gone after a window build of that day, and every mart must again equal DuckDB's."""
+    from pyspark.sql import functions as F  # noqa: N812 (the optional Spark extra)
+
+    session = spark_session(zone["spark"])
+    with duckdb.connect(str(zone["db"]), read_only=True) as con:
+        (last_day,) = con.execute("select max(biz_date) from marts.agent_daily_kpis").fetchone()
+    lost_day = last_day + dt.timedelta(days=1)
+    planted = ["marts.agent_daily_kpis", "marts.platform_service_assessed"]
+    for table in planted:
+        session.sql(f"select * from {table} where biz_date = date '{last_day}' limit 1").withColumn(
+            "biz_date", F.lit(lost_day)
+        ).write.insertInto(table)
+        assert (
+            session.sql(f"select count(*) from {table} where biz_date = date '{lost_day}'").first()[
+                0
+            ]
+            == 1
+        )
+    assert compare_marts(zone["db"], zone["spark"], ["agent_daily_kpis"]) != []
+
+    build_spark(zone["db"], zone["spark"], BuildWindow(start=lost_day, end=lost_day))
+
+    for table in planted:
+        partitions = [row[0] for row in session.sql(f"show partitions {table}").collect()]
+        assert f"biz_date={lost_day}" not in partitions, table
     differences = compare_marts(zone["db"], zone["spark"])
     assert [d.describe() for d in differences] == []
 

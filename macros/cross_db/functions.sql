@@ -181,24 +181,44 @@
     )
 {%- endmacro %}
 
-{#- Whether the engine deletes rows of a table in place (DuckDB). Spark's Parquet
-    tables do not: a window build there overwrites the window's biz_date
-    partitions instead (incremental_strategy insert_overwrite, see
-    kefu_window_strategy), so the delete pre-hooks do nothing. -#}
-{% macro kefu_deletes_rows() -%}
+{#- Pre-hook body of an incremental model: remove from {{ this }} the rows a
+    build is about to write again, those where `predicate` holds. DuckDB deletes
+    them. Spark's Parquet tables cannot delete rows: there the model is
+    partitioned by `partition_columns` (its day columns) and written with
+    insert_overwrite (kefu_window_strategy), which replaces only the partitions the
+    build writes; so the partitions holding such rows are dropped first, and a day
+    that lost every row of its input does not keep its old rows. -#}
+{% macro kefu_clear_rows(partition_columns, predicate) -%}
     {%- if target is defined -%}
-        {{ return(adapter.dispatch('kefu_deletes_rows', 'kefu')()) }}
+        {{ return(adapter.dispatch('kefu_clear_rows', 'kefu')(partition_columns, predicate)) }}
     {%- else -%}
-        {{ return(default__kefu_deletes_rows()) }}
+        {{ return(default__kefu_clear_rows(partition_columns, predicate)) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__kefu_deletes_rows() -%}
-    {{ return(true) }}
+{% macro default__kefu_clear_rows(partition_columns, predicate) -%}
+    delete from {{ this }} where {{ predicate }}
 {%- endmacro %}
 
-{% macro spark__kefu_deletes_rows() -%}
-    {{ return(false) }}
+{% macro spark__kefu_clear_rows(partition_columns, predicate) -%}
+    {%- set partitions = [] -%}
+    {%- if execute -%}
+        {%- set found = run_query(
+            "select distinct " ~ (partition_columns | join(", ")) ~ " from " ~ this ~ " where " ~ predicate
+        ) -%}
+        {%- for row in found.rows -%}
+            {%- set spec = [] -%}
+            {%- for column in partition_columns -%}
+                {%- do spec.append(column ~ " = " ~ kefu_string_literal(row[loop.index0] | string)) -%}
+            {%- endfor -%}
+            {%- do partitions.append("partition (" ~ (spec | join(", ")) ~ ")") -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if partitions -%}
+        alter table {{ this }} drop if exists {{ partitions | join(", ") }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
 {%- endmacro %}
 
 {#- incremental_strategy of the per-day models: DuckDB appends after the pre-hook
