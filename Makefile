@@ -42,7 +42,7 @@ demo: install
 
 ## make test: set up and run every check (lint + pytest, which runs dbt, Dagster and GX for real)
 test: install-spark lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=10
 
 lint: install
 	$(BIN)/ruff check kefu orchestration expectations tests

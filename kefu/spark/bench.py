@@ -30,10 +30,16 @@ _SPARK = (
 )
 
 
-def _timed(code: str, *args: str) -> float:
+def _timed(code: str, *args: str) -> tuple[float, str]:
+    """Seconds of one child process and its outcome: "ok", or "failed" with the last
+    lines of its error output (a failed data test still gives the build's time)."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True)
-    return time.perf_counter() - started
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode == 0:
+        return seconds, "ok"
+    tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-20:])
+    return seconds, f"failed (exit {done.returncode}):\n{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,11 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     with duckdb.connect(str(db_path), read_only=True) as con:
         (messages,) = con.execute("select count(*) from raw.messages").fetchone()
     tests = "tests" if args.data_tests else "models"
-    duck_s = _timed(_DUCKDB if args.data_tests else _DUCKDB_MODELS, str(db_path))
-    print(f"duckdb  {messages:>12,} messages  {tests:<6}  {duck_s:8.1f} s", flush=True)
-    spark_s = _timed(_SPARK, str(db_path), str(spark_dir), tests)
-    print(f"spark   {messages:>12,} messages  {tests:<6}  {spark_s:8.1f} s", flush=True)
-    return 0
+    failed = False
+    for engine, code, extra in (
+        ("duckdb", _DUCKDB if args.data_tests else _DUCKDB_MODELS, ()),
+        ("spark", _SPARK, (str(spark_dir), tests)),
+    ):
+        seconds, outcome = _timed(code, str(db_path), *extra)
+        print(
+            f"{engine:<7} {messages:>12,} messages  {tests:<6}  {seconds:8.1f} s  {outcome}",
+            flush=True,
+        )
+        failed = failed or outcome != "ok"
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
