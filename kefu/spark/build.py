@@ -30,9 +30,10 @@ def spark_dbt_env(
 
 def dbt_args(window: BuildWindow, full_refresh: bool, data_tests: bool = True) -> list[str]:
     """dbt build on the Spark target. Without a window every table is made anew
-    (--full-refresh): Spark's insert_overwrite replaces the days a build writes, so only
-    a fresh table drops days that are gone from the input. Without data_tests, the
-    models, seeds and unit tests only (the engine comparison checks the marts itself)."""
+    (--full-refresh), as a first build makes it: every day is written again anyway, and a
+    table whose columns changed gets its new columns. (A window build drops the
+    partitions it rewrites first: kefu_clear_rows.) Without data_tests, the models, seeds
+    and unit tests only (the engine comparison checks the marts itself)."""
     args = ["build", "--target", SPARK_TARGET]
     if full_refresh or (window.start is None and window.end is None):
         args.append("--full-refresh")
