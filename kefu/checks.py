@@ -4,9 +4,11 @@
   the models' rows is written once there. They run in SQL inside DuckDB (`dbt test`),
   over the days of a window when one is given (the get_where_subquery override of
   macros/build_window.sql), else over every row.
-- The Great Expectations suites (expectations/suites.py): the rows of the latest load
-  (one batch, read into pandas and validated by GX 1.x in an ephemeral context), and the
-  marts' shape (contract columns, no message text; read with zero rows).
+- The Great Expectations suite of incoming batches (expectations/suites.py): the rows of
+  the latest load (one batch, read into pandas and validated by GX 1.x in an ephemeral
+  context). GX is imported only when there are rows to validate.
+- The marts' shape (expectations/tables.py: the contract's columns, no message text),
+  read in SQL from information_schema.
 
 The results replace those of the same suites and tables in `marts.dq_results`: one row
 per expectation or dbt test, no timestamps.
@@ -15,6 +17,7 @@ per expectation or dbt test, no timestamps.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import logging
 import re
@@ -132,20 +135,32 @@ def _quiet_gx_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def suite_definitions() -> ModuleType:
-    """expectations.suites, imported on first use (GX takes seconds to import)."""
-    _quiet_gx_logging()
+def _expectations_module(name: str) -> ModuleType:
+    """expectations.<name>, imported on first use (`kefu` run from outside the repo before a
+    reinstall finds it in the project folder)."""
     try:
-        from expectations import suites
-    except ModuleNotFoundError:  # `kefu` run from outside the repo before a reinstall
+        return importlib.import_module(f"expectations.{name}")
+    except ModuleNotFoundError:
         sys.path.append(str(PROJECT_DIR))
-        from expectations import suites
-    return suites
+        return importlib.import_module(f"expectations.{name}")
+
+
+def suite_definitions() -> ModuleType:
+    """expectations.suites, the GX incoming suite (GX takes seconds to import)."""
+    _quiet_gx_logging()
+    return _expectations_module("suites")
+
+
+def tables() -> ModuleType:
+    """expectations.tables: the checked tables and the marts' shape (no GX import)."""
+    return _expectations_module("tables")
 
 
 _BUILD_HINT = "run kefu build first"
 
 INCOMING_SUITE = "incoming"  # GX on the rows of a load run (expectations/suites.py)
+SHAPE_SUITE = "marts"  # the marts' shape, in SQL (expectations/tables.py)
+ALL_MARTS = "marts.*"  # the shape rule on every table of schema marts
 
 # The layers whose models' dbt data tests `kefu check` runs (suite = the layer's schema).
 DBT_SUITES = ("staging", "intermediate", "marts")
@@ -153,16 +168,28 @@ DBT_SUITES = ("staging", "intermediate", "marts")
 
 @dataclass(frozen=True)
 class Selection:
-    """What one `kefu check` runs: GX suite tables, and the dbt tests of some models."""
+    """What one `kefu check` runs: the GX incoming suite's tables, the marts whose shape is
+    checked, and the dbt tests of some models."""
 
-    gx: list[tuple[str, str, suite_defs.SuiteFunction]]
+    incoming: tuple[str, ...] = ()  # raw tables of the GX incoming suite
+    shapes: tuple[str, ...] = ()  # marts.<name> (MART_KEYS) and ALL_MARTS
     dbt_all: bool = False  # every dbt test of the project
     dbt_layers: tuple[str, ...] = ()  # the tests of these layers' models
     dbt_models: tuple[str, ...] = ()  # the tests of these models
+    load_runs: tuple[int, ...] | None = None  # what the incoming suite reads (None: latest)
 
     @property
     def runs_dbt(self) -> bool:
         return self.dbt_all or bool(self.dbt_layers or self.dbt_models)
+
+    @property
+    def suites(self) -> list[str]:
+        """The suite names of the GX and shape checks selected."""
+        return [
+            name
+            for name, tables in ((INCOMING_SUITE, self.incoming), (SHAPE_SUITE, self.shapes))
+            if tables
+        ]
 
 
 def _model_names() -> set[str]:
@@ -173,42 +200,39 @@ def _model_names() -> set[str]:
 def select_suites(names: list[str] | None) -> Selection:
     """What to run for the named suites (incoming, staging, intermediate, marts) or tables
     (agent_daily_kpis, marts.agent_daily_kpis); None = everything."""
-    suites = suite_definitions().SUITES
-    gx = []
-    for suite, entries in suites.items():
-        for table, function in entries:
-            bare = table.split(".", 1)[-1]
-            if names is None or any(n in (suite, table, bare) for n in names):
-                gx.append((suite, table, function))
+    shape_tables = (*(f"marts.{mart}" for mart in tables().MART_KEYS), ALL_MARTS)
+
+    def chosen(suite: str, tables: tuple[str, ...]) -> tuple[str, ...]:
+        if names is None:
+            return tables
+        return tuple(
+            table
+            for table in tables
+            if any(n in (suite, table, table.split(".", 1)[-1]) for n in names)
+        )
+
+    incoming = chosen(INCOMING_SUITE, tables().INCOMING_TABLES)
+    shapes = chosen(SHAPE_SUITE, shape_tables)
     if names is None:
-        return Selection(gx, dbt_all=True)
+        return Selection(incoming, shapes, dbt_all=True)
     layers = tuple(layer for layer in DBT_SUITES if layer in names)
     models = tuple(bare for bare in (n.split(".", 1)[-1] for n in names) if bare in _model_names())
-    chosen = Selection(gx, dbt_layers=layers, dbt_models=models)
-    if not (chosen.gx or chosen.runs_dbt):
-        known = ", ".join(sorted({*suites, *DBT_SUITES}))
+    selection = Selection(incoming, shapes, dbt_layers=layers, dbt_models=models)
+    if not (selection.incoming or selection.shapes or selection.runs_dbt):
+        known = ", ".join(sorted({INCOMING_SUITE, SHAPE_SUITE, *DBT_SUITES}))
         raise ValueError(f"no data-quality suite named {', '.join(names)} (suites: {known})")
-    return chosen
+    return selection
 
 
 def _for_load_runs(chosen: Selection, load_runs: tuple[int, ...]) -> Selection:
-    """The selection with its incoming suites reading `load_runs` (left out when empty:
+    """The selection with its incoming suite reading `load_runs` (left out when empty:
     their rows were validated when they were loaded and built)."""
-    gx = []
-    for suite, table, function in chosen.gx:
-        if suite == INCOMING_SUITE:
-            if not load_runs:
-                continue
-            function = functools.partial(function, load_runs=load_runs)
-        gx.append((suite, table, function))
-    return replace(chosen, gx=gx)
+    return replace(chosen, incoming=chosen.incoming if load_runs else (), load_runs=load_runs)
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
     """The columns of schema.table in order, or None when it does not exist."""
     schema, name = table.split(".", 1)
-    if schema == "information_schema":
-        return ["table_name", "column_name"]
     rows = con.execute(
         "select column_name from information_schema.columns"
         " where table_catalog = current_database() and table_schema = ? and table_name = ?"
@@ -294,6 +318,7 @@ def _run_table(
     table: str,
     function: suite_defs.SuiteFunction,
 ) -> list[ExpectationResult]:
+    """The GX results of one table's suite, or its table_exists failure."""
     existing = _table_columns(con, table)
     if existing is None:
         hint = function([]).missing_hint
@@ -316,6 +341,64 @@ def _run_table(
             )
         )
     return results
+
+
+def _shape_results(con: duckdb.DuckDBPyConnection, table: str) -> list[ExpectationResult]:
+    """The shape rules of one mart (docs/metrics.md §14), from information_schema: the
+    contract's columns are present (more are welcome) and none carries message text; for
+    ALL_MARTS, no table of schema marts has a message-text column. The expectation names
+    are those of the GX expectations that checked them before (marts.dq_results keeps its
+    labels)."""
+    if table == ALL_MARTS:
+        text_columns = tables().MESSAGE_TEXT_COLUMNS
+        found = [
+            str(row[0])
+            for row in con.execute(
+                "select lower(column_name) from information_schema.columns"
+                " where table_schema = 'marts' and table_catalog = current_database()"
+                " and list_contains(?, lower(column_name)) order by table_name, column_name",
+                [text_columns],
+            ).fetchall()
+        ]
+        return [
+            ExpectationResult(
+                suite=SHAPE_SUITE,
+                table=ALL_MARTS,
+                expectation="expect_column_values_to_not_be_in_set",
+                column="column_name",
+                is_critical=True,
+                success=not found,
+                unexpected_count=len(found),
+                detail="e.g. " + ", ".join(found[:3]) if found else None,
+            )
+        ]
+    existing = _table_columns(con, table)
+    if existing is None:
+        return [_missing(SHAPE_SUITE, table, _BUILD_HINT)]
+    names = {column.lower() for column in existing}
+    contract = tables().MART_COLUMNS[table.split(".", 1)[1]]
+    missing = [column for column in contract if column not in names]
+    text = sorted(names & set(tables().MESSAGE_TEXT_COLUMNS))
+    return [
+        ExpectationResult(
+            suite=SHAPE_SUITE,
+            table=table,
+            expectation="expect_table_columns_to_match_set",
+            column=None,
+            is_critical=True,
+            success=not missing,
+            detail="missing columns: " + ", ".join(missing) if missing else None,
+        ),
+        ExpectationResult(
+            suite=SHAPE_SUITE,
+            table=table,
+            expectation="expect_table_columns_to_exclude",
+            column=None,
+            is_critical=True,
+            success=not text,
+            detail="found: " + ", ".join(text) if text else None,
+        ),
+    ]
 
 
 def write_results(con: duckdb.DuckDBPyConnection, report: CheckReport) -> None:
@@ -503,33 +586,33 @@ def run_checks(
     if load_runs is not None:
         chosen = _for_load_runs(chosen, tuple(load_runs))
     window = window or BuildWindow()
-    names = sorted({suite for suite, _, _ in chosen.gx})
     layers = DBT_SUITES if chosen.dbt_all else chosen.dbt_layers
-    report = CheckReport(suites=sorted({*names, *layers}) or ["marts"])
+    report = CheckReport(suites=sorted({*chosen.suites, *layers}) or [SHAPE_SUITE])
     if not Path(db_path).exists():
         report.results = [
             _missing(suite, table, f"warehouse {db_path} not found: run kefu load and kefu build")
-            for suite, table, _ in chosen.gx
+            for suite, tables in ((INCOMING_SUITE, chosen.incoming), (SHAPE_SUITE, chosen.shapes))
+            for table in tables
         ]
         return report
     with duckdb.connect(str(db_path)) as con:
-        if chosen.gx:
+        if chosen.incoming:
             validator = _Validator()
-            for suite, table, function in chosen.gx:
-                report.results += _run_table(con, validator, suite, table, function)
-        missing = [
-            name
-            for name in suite_definitions().MART_KEYS
-            if _table_columns(con, f"marts.{name}") is None
-        ]
+            functions = dict(suite_definitions().SUITES[INCOMING_SUITE])
+            for table in chosen.incoming:
+                function = functools.partial(functions[table], load_runs=chosen.load_runs)
+                report.results += _run_table(con, validator, INCOMING_SUITE, table, function)
+        for table in chosen.shapes:
+            report.results += _shape_results(con, table)
+        marts = tables().MART_KEYS
+        missing = [name for name in marts if _table_columns(con, f"marts.{name}") is None]
     if chosen.runs_dbt:
-        marts = suite_definitions().MART_KEYS
         if len(missing) < len(marts):
             # A mart not built is reported once (table_exists); its tests are left out.
             report.results += dbt_test_results(db_path, chosen, window, missing)
         reported = {r.table for r in report.results}
         report.results += [
-            _missing("marts", f"marts.{name}", _BUILD_HINT)
+            _missing(SHAPE_SUITE, f"marts.{name}", _BUILD_HINT)
             for name in missing
             if f"marts.{name}" not in reported and (chosen.dbt_all or "marts" in layers)
         ]

@@ -247,11 +247,11 @@ def _model_names(layer: str) -> set[str]:
 def _gx_check_specs() -> dict[dg.AssetCheckKey, tuple[str, str]]:
     """Check key → (suite, table) for every checked table Dagster has an asset for: the
     GX suites of the latest load (on landing_files), and the data-quality rules of each
-    staging model and mart (its dbt data tests in SQL; a mart's shape by GX)."""
-    from kefu.checks import suite_definitions
+    staging model and mart (its dbt data tests in SQL; a mart's shape in SQL too)."""
+    from expectations.tables import INCOMING_TABLES
 
     specs: dict[dg.AssetCheckKey, tuple[str, str]] = {}
-    for table, _ in suite_definitions().SUITES["incoming"]:
+    for table in INCOMING_TABLES:
         name = table.split(".", 1)[1]
         specs[dg.AssetCheckKey(LANDING_KEY, f"gx_incoming_{name}")] = ("incoming", table)
     for layer in ("staging", "marts"):

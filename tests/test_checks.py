@@ -7,7 +7,10 @@ broken rule is named once; a window check reads the window's days only."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -16,6 +19,7 @@ import pytest
 from kefu.build import BuildError, BuildWindow, run_dbt
 from kefu.checks import run_checks
 from kefu.cli import main
+from kefu.paths import PROJECT_DIR
 from tests.support import build_warehouse, query
 from tests.test_kpi_marts import scenario_rows
 
@@ -180,6 +184,39 @@ def test_the_incoming_suite_reads_the_load_runs_it_is_given(built, tmp_path):
     assert not broken and {r.table for r in first.results} >= {"raw.messages"}
     nothing_new, _ = failed([])
     assert nothing_new.results == []
+
+
+def test_a_check_with_no_rows_to_validate_never_imports_gx(built, tmp_path):
+    """The marts' shape is read in SQL; GX (seconds to import) loads only for incoming rows.
+    A nightly check that took in no load run checks every mart's shape and every dbt test
+    without it, in a fresh interpreter; the latest load's check imports it."""
+    db = _copy(built, tmp_path, "no_gx")
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table marts.fct_rounds add column content varchar")
+    script = (
+        "import json, sys; from pathlib import Path; from kefu.checks import run_checks; "
+        "report = run_checks(Path(sys.argv[1]), load_runs=json.loads(sys.argv[2])); "
+        "print(json.dumps({'gx': 'great_expectations' in sys.modules, 'failed': "
+        "sorted([r.table, r.expectation] for r in report.failed_critical()), "
+        "'suites': sorted({r.suite for r in report.results})}))"
+    )
+
+    def check(load_runs: list[int] | None) -> dict:
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(db), json.dumps(load_runs)],
+            capture_output=True, text=True, check=True, cwd=PROJECT_DIR,
+        )  # fmt: skip
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    nothing_new = check([])
+    assert nothing_new["gx"] is False
+    assert nothing_new["failed"] == [
+        ["marts.*", "expect_column_values_to_not_be_in_set"],
+        ["marts.fct_rounds", "expect_table_columns_to_exclude"],
+    ]
+    assert "incoming" not in nothing_new["suites"] and "marts" in nothing_new["suites"]
+    latest = check(None)
+    assert latest["gx"] is True and "incoming" in latest["suites"]
 
 
 def test_a_window_check_tests_the_window_days_only(built, tmp_path):
