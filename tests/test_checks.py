@@ -97,7 +97,7 @@ def _break(db_path: Path) -> None:
             # message text in a mart, a contract column missing, a mart missing
             "alter table marts.fct_rounds add column content varchar",
             "alter table marts.shop_daily_kpis drop column silent_aov",
-            "drop table marts.fct_order_credits",
+            "drop view marts.fct_order_credits",
         ]:
             con.execute(sql)
 

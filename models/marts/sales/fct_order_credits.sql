@@ -1,9 +1,11 @@
 -- One row per order (shop_id, order_id), its latest version: the accounts its
 -- order and payment credits go to, the account credited under the shop's
 -- attribution_mode, and whether it is a silent order (docs/metrics.md §14).
--- A full table on every build: an order's credit depends on replies and order
--- versions anywhere from created_date − consult_window_days to paid_at, so no
--- date window can say which rows a refresh must rewrite.
+-- A view on DuckDB: the rows are int_orders_credited's (incremental by order
+-- key), so a build computes nothing here, and a window build no longer copies
+-- every order of the history again, as the table did. The publication copies
+-- its rows into a table of the published file, as every mart. On Spark, where
+-- int_orders_credited is a full table anyway, it stays a table (dbt_project.yml).
 with
 
 int_orders_credited as (
