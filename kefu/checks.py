@@ -187,8 +187,8 @@ class Selection:
         """The suite names of the GX and shape checks selected."""
         return [
             name
-            for name, tables in ((INCOMING_SUITE, self.incoming), (SHAPE_SUITE, self.shapes))
-            if tables
+            for name, listed in ((INCOMING_SUITE, self.incoming), (SHAPE_SUITE, self.shapes))
+            if listed
         ]
 
 
@@ -202,12 +202,12 @@ def select_suites(names: list[str] | None) -> Selection:
     (agent_daily_kpis, marts.agent_daily_kpis); None = everything."""
     shape_tables = (*(f"marts.{mart}" for mart in tables().MART_KEYS), ALL_MARTS)
 
-    def chosen(suite: str, tables: tuple[str, ...]) -> tuple[str, ...]:
+    def chosen(suite: str, listed: tuple[str, ...]) -> tuple[str, ...]:
         if names is None:
-            return tables
+            return listed
         return tuple(
             table
-            for table in tables
+            for table in listed
             if any(n in (suite, table, table.split(".", 1)[-1]) for n in names)
         )
 

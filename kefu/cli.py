@@ -109,7 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check",
         parents=[common],
-        help="run the data-quality rules (dbt data tests in SQL, GX on the latest load)",
+        help=(
+            "run the data-quality rules (dbt data tests and the marts' shape in SQL,"
+            " GX on the latest load)"
+        ),
     )
     check.add_argument("--start", type=_date, help="first biz_date whose rows to test")
     check.add_argument("--end", type=_date, help="last biz_date whose rows to test")

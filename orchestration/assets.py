@@ -1,8 +1,9 @@
 """Assets: the landing-zone load, the dbt models (groups staging / intermediate / marts),
-the GX data-quality checks of kefu.checks on them, and the publication.
+the data-quality checks of kefu.checks on them (GX on the incoming rows, dbt data tests
+and the marts' shape in SQL), and the publication.
 
 Lineage: landing_files → (every dbt source) → staging → intermediate → marts →
-marts/publication. The marts' GX checks are blocking: a failed critical expectation
+marts/publication. The marts' checks are blocking: a failed critical expectation
 stops the publication, as in `kefu run-nightly`.
 
 The dbt assets are daily-partitioned by biz_date (the shop's local date): a run over a
