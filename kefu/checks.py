@@ -183,13 +183,16 @@ class Selection:
         return self.dbt_all or bool(self.dbt_layers or self.dbt_models)
 
     @property
+    def checked_tables(self) -> list[tuple[str, str]]:
+        """(suite, table) of the GX and shape checks selected."""
+        return [(INCOMING_SUITE, table) for table in self.incoming] + [
+            (SHAPE_SUITE, table) for table in self.shapes
+        ]
+
+    @property
     def suites(self) -> list[str]:
         """The suite names of the GX and shape checks selected."""
-        return [
-            name
-            for name, listed in ((INCOMING_SUITE, self.incoming), (SHAPE_SUITE, self.shapes))
-            if listed
-        ]
+        return sorted({suite for suite, _ in self.checked_tables})
 
 
 def _model_names() -> set[str]:
@@ -383,21 +386,16 @@ def _shape_results(con: duckdb.DuckDBPyConnection, table: str) -> list[Expectati
         ExpectationResult(
             suite=SHAPE_SUITE,
             table=table,
-            expectation="expect_table_columns_to_match_set",
+            expectation=expectation,
             column=None,
             is_critical=True,
-            success=not missing,
-            detail="missing columns: " + ", ".join(missing) if missing else None,
-        ),
-        ExpectationResult(
-            suite=SHAPE_SUITE,
-            table=table,
-            expectation="expect_table_columns_to_exclude",
-            column=None,
-            is_critical=True,
-            success=not text,
-            detail="found: " + ", ".join(text) if text else None,
-        ),
+            success=not wrong,
+            detail=f"{label}: " + ", ".join(wrong) if wrong else None,
+        )
+        for expectation, label, wrong in (
+            ("expect_table_columns_to_match_set", "missing columns", missing),
+            ("expect_table_columns_to_exclude", "found", text),
+        )
     ]
 
 
@@ -591,8 +589,7 @@ def run_checks(
     if not Path(db_path).exists():
         report.results = [
             _missing(suite, table, f"warehouse {db_path} not found: run kefu load and kefu build")
-            for suite, tables in ((INCOMING_SUITE, chosen.incoming), (SHAPE_SUITE, chosen.shapes))
-            for table in tables
+            for suite, table in chosen.checked_tables
         ]
         return report
     with duckdb.connect(str(db_path)) as con:
