@@ -6,15 +6,20 @@ the target, written in DuckDB storage version v1.0.0 so that the DuckDB 1.x engi
 drivers bundle open it, then renamed over the target (`os.replace`, atomic on one file
 system). A reader that holds the old file open keeps reading the old file; the next
 connection opens the new one; a failed night never reaches this step, so the last good
-file stays byte-for-byte. One Parquet folder per mart is written beside it
-(`<published dir>/parquet/<mart>/<mart>.parquet`), each file replaced atomically too.
+file stays byte-for-byte. One Parquet folder per mart is written beside it,
+`<published dir>/parquet/<mart>/`: a mart with a date column (MONTH_COLUMNS) one file per
+month of it (`<mart>-2026-05.parquet`), any other mart one file (`<mart>.parquet`), each
+file replaced atomically too.
 
 A window build changes a per-day mart only on the window's days. When the builds since
 the last publication were all window builds and the file at the target is the one that
 publication wrote (kefu.nightly checks both), the new file starts as a copy of the last
-one: those marts get only their window's days again (delete + insert), every other table
-is copied whole, as before. The result holds the same rows; on a year of history the copy
-of every mart was the part of a night that grew with history the most (docs/performance.md).
+one: those marts get only their window's days again (delete + insert), the order-level
+marts (ORDER_MARTS) the orders created or paid from the window's first day on, every other
+table is copied whole, as before. The Parquet files of the months those rows fall in are
+written again, the others stay. The result holds the same rows; on a year of history the
+copy of every mart was the part of a night that grew with history the most
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -83,14 +88,38 @@ def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 WINDOW_PRE_HOOK = "{{ kefu_delete_window('biz_date') }}"
 
 
+# The marts with one row per order (shop_id, order_id) whose rows a window build changes
+# only for the orders created or paid from its first day on: int_orders_credited credits
+# anew the orders whose latest version is created or paid in the window or after it, and
+# no other (macros/build_window.sql, kefu_orders_to_credit); these marts are its rows.
+ORDER_MARTS = frozenset({"fct_order_credits"})
+ORDER_ROWS = "(created_date >= ? or paid_date >= ?)"
+ORDER_KEY = ("shop_id", "order_id")
+
+# Parquet: a mart with one of these columns (the first found) is written one file per
+# month of it; its rows without one go to `<mart>-undated.parquet`.
+MONTH_COLUMNS = ("biz_date", "created_date")
+
+
 @dataclass(frozen=True)
 class Refresh:
     """What a publication copies again into a copy of the last one: the biz_dates
-    [start, end] of `marts`, the marts whose rows change only on a build's window days."""
+    [start, end] of `marts`, the marts whose rows change only on a build's window days,
+    and the orders of ORDER_MARTS created or paid from `start` on."""
 
     start: dt.date
     end: dt.date
     marts: frozenset[str]
+
+    def rows(self, table: str) -> tuple[str, list[dt.date], tuple[str, ...]] | None:
+        """The rows of mart `table` a window build may have changed: a SQL condition, its
+        parameters, and the key whose published rows they replace (none: the rows the
+        condition selects); None when the whole mart is copied."""
+        if table in self.marts:
+            return "biz_date between ? and ?", [self.start, self.end], ()
+        if table in ORDER_MARTS:
+            return ORDER_ROWS, [self.start, self.start], ORDER_KEY
+        return None
 
 
 def window_marts(manifest: Path) -> frozenset[str]:
@@ -128,10 +157,14 @@ def _table_shapes(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, lis
     return shapes
 
 
-def _copy_marts(con: duckdb.DuckDBPyConnection, tables: list[str], refresh: Refresh | None) -> None:
+def _copy_marts(
+    con: duckdb.DuckDBPyConnection, tables: list[str], refresh: Refresh | None
+) -> dict[str, set[str]]:
     """Fill kefu_pub.marts from the warehouse's marts: every table whole, or, with
-    `refresh`, the refreshed marts' window days into the copy of the last publication
-    (a table whose columns changed, or that is new, copied whole; a table gone dropped)."""
+    `refresh`, the refreshed rows (Refresh.rows) into the copy of the last publication (a
+    table whose columns changed, or that is new, copied whole; a table gone dropped).
+    The months (Parquet file names) of the rows each refreshed table lost or got; a
+    table absent from it was copied whole."""
     if refresh is None:
         con.execute("create schema kefu_pub.marts")
         for table in tables:
@@ -139,16 +172,17 @@ def _copy_marts(con: duckdb.DuckDBPyConnection, tables: list[str], refresh: Refr
                 f"create table kefu_pub.marts.{_quoted(table)} as"
                 f" select * from marts.{_quoted(table)}"
             )
-        return
+        return {}
     ours = _table_shapes(con, current_catalog(con))
     published = _table_shapes(con, "kefu_pub")
     con.execute("begin transaction")
     try:
-        _refresh_tables(con, tables, refresh, ours, published)
+        touched = _refresh_tables(con, tables, refresh, ours, published)
     except duckdb.Error:
         con.execute("rollback")
         raise
     con.execute("commit")
+    return touched
 
 
 def _refresh_tables(
@@ -157,32 +191,74 @@ def _refresh_tables(
     refresh: Refresh,
     ours: dict[str, list[tuple]],
     published: dict[str, list[tuple]],
-) -> None:
+) -> dict[str, set[str]]:
+    touched: dict[str, set[str]] = {}
     for table in sorted(set(published) - set(tables)):
         con.execute(f"drop table kefu_pub.marts.{_quoted(table)}")
     for table in tables:
         name = _quoted(table)
-        if table in refresh.marts and published.get(table) == ours[table]:
-            days = "biz_date between ? and ?"
-            window = [refresh.start, refresh.end]
-            con.execute(f"delete from kefu_pub.marts.{name} where {days}", window)
+        rows = refresh.rows(table)
+        if rows is not None and published.get(table) == ours[table]:
+            where, values, key = rows
+            # The published rows to replace: those of the condition, and those of a key
+            # whose new row meets it (an order's older version may not).
+            replaced, replaced_values = where, values
+            if key:
+                same = " and ".join(f"new.{_quoted(c)} = old.{_quoted(c)}" for c in key)
+                replaced = (
+                    f"{where} or exists (select 1 from marts.{name} as new"
+                    f" where {where} and {same})"
+                )
+                replaced_values = [*values, *values]
+            month = _month_of([column for column, _ in ours[table]])
+            if month is not None:
+                touched[table] = {
+                    month_key
+                    for source, condition, params in (
+                        (f"kefu_pub.marts.{name} as old", replaced, replaced_values),
+                        (f"marts.{name}", where, values),
+                    )
+                    for (month_key,) in con.execute(
+                        f"select distinct {month} from {source} where {condition}", params
+                    ).fetchall()
+                }
             con.execute(
-                f"insert into kefu_pub.marts.{name} select * from marts.{name} where {days}",
-                window,
+                f"delete from kefu_pub.marts.{name} as old where {replaced}", replaced_values
+            )
+            con.execute(
+                f"insert into kefu_pub.marts.{name} select * from marts.{name} where {where}",
+                values,
             )
         else:
             con.execute(f"drop table if exists kefu_pub.marts.{name}")
             con.execute(f"create table kefu_pub.marts.{name} as select * from marts.{name}")
+    return touched
+
+
+def _month_column(columns: list[str]) -> str | None:
+    return next((column for column in MONTH_COLUMNS if column in columns), None)
+
+
+def _month_of(columns: list[str]) -> str | None:
+    """The SQL of a row's month key (`2026-05`, or `undated`), None for a mart without a
+    month column."""
+    column = _month_column(columns)
+    if column is None:
+        return None
+    return f"coalesce(strftime({_quoted(column)}, '%Y-%m'), 'undated')"
 
 
 def current_catalog(con: duckdb.DuckDBPyConnection) -> str:
     return con.execute("select current_database()").fetchone()[0]
 
 
-def write_published(db_path: Path, target: Path, refresh: Refresh | None = None) -> list[str]:
+def write_published(
+    db_path: Path, target: Path, refresh: Refresh | None = None
+) -> tuple[list[str], dict[str, set[str]]]:
     """Copy schema marts of the warehouse into a new file (with `refresh`, into a copy of
-    the file at `target`, see Refresh), then rename it over `target`; the marts copied.
-    The warehouse connection is the process's own (dbt-duckdb may hold one open in this
+    the file at `target`, see Refresh), then rename it over `target`; the marts copied,
+    and the months each refreshed mart's changed rows fall in (see _copy_marts). The
+    warehouse connection is the process's own (dbt-duckdb may hold one open in this
     process)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # Left by a publication killed half-way (the caller holds the warehouse lock, so no
@@ -210,38 +286,87 @@ def write_published(db_path: Path, target: Path, refresh: Refresh | None = None)
             refresh = None
             con.execute(f"attach '{literal}' as kefu_pub (storage_version '{STORAGE_VERSION}')")
         try:
-            _copy_marts(con, sorted(columns), refresh)
+            touched = _copy_marts(con, sorted(columns), refresh)
             con.execute("checkpoint kefu_pub")
         finally:
             con.execute("detach kefu_pub")
     _replace(temporary, target)
-    return sorted(columns)
+    return sorted(columns), touched
 
 
-def write_parquet(target: Path, marts: list[str]) -> Path:
+def write_parquet(
+    target: Path, marts: list[str], touched: dict[str, set[str]] | None = None
+) -> Path:
     """One folder per mart beside the published file, from the published file itself (so
-    the Parquet files hold what the DuckDB file holds); each file replaced atomically."""
+    the Parquet files hold what the DuckDB file holds); each file replaced atomically.
+    A mart of `touched` gets only the files of its months there written again (removed
+    when the month has no row left), if its folder holds exactly the files of the last
+    publication; every other mart is written whole, and files of no month left removed."""
     root = target.parent / "parquet"
+    touched = touched or {}
     with duckdb.connect(str(target), read_only=True) as con:
+        columns = _mart_columns(con)
         for table in marts:
             folder = root / table
             folder.mkdir(parents=True, exist_ok=True)
-            for leftover in folder.glob(f".{table}.parquet.*.tmp"):
+            for leftover in folder.glob(".*.parquet.*.tmp"):
                 leftover.unlink(missing_ok=True)
-            final = folder / f"{table}.parquet"
-            temporary = folder / f".{table}.parquet.{os.getpid()}.tmp"
-            literal = str(temporary).replace("'", "''")
-            con.execute(
-                f"copy (select * from marts.{_quoted(table)}) to '{literal}' (format parquet)"
-            )
-            _replace(temporary, final)
+            _write_mart_parquet(con, folder, table, columns[table], touched.get(table))
     return root
+
+
+def _write_mart_parquet(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    table: str,
+    columns: list[str],
+    touched: set[str] | None,
+) -> None:
+    source = f"marts.{_quoted(table)}"
+    column = _month_column(columns)
+    existing = {path.name for path in folder.glob("*.parquet")}
+    files = {f"{table}.parquet": f"select * from {source}"}
+    kept: set[str] = set()
+    if column is not None:
+        months = {
+            key
+            for (key,) in con.execute(
+                f"select distinct {_month_of(columns)} from {source}"
+            ).fetchall()
+        }
+        if months:  # else an empty mart: one file with its columns
+            files = {
+                f"{table}-{key}.parquet": f"select * from {source} where {_in_month(column, key)}"
+                for key in months
+            }
+        if months and touched is not None:
+            unchanged = {f"{table}-{key}.parquet" for key in months - touched}
+            rewritten = {f"{table}-{key}.parquet" for key in touched}
+            if unchanged <= existing <= unchanged | rewritten:
+                kept = unchanged
+                files = {name: query for name, query in files.items() if name not in kept}
+    for name, query in sorted(files.items()):
+        temporary = folder / f".{name}.{os.getpid()}.tmp"
+        literal = str(temporary).replace("'", "''")
+        con.execute(f"copy ({query}) to '{literal}' (format parquet)")
+        _replace(temporary, folder / name)
+    for stale in existing - set(files) - kept:
+        (folder / stale).unlink(missing_ok=True)
+
+
+def _in_month(column: str, key: str) -> str:
+    """The SQL condition of the rows of month `key` (`2026-05`, or `undated`)."""
+    if key == "undated":
+        return f"{_quoted(column)} is null"
+    first = dt.date.fromisoformat(f"{key}-01")
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    return f"{_quoted(column)} >= date '{first}' and {_quoted(column)} < date '{after}'"
 
 
 def publish_marts(db_path: Path, target: Path, refresh: Refresh | None = None) -> list[str]:
     """The published DuckDB file, then its Parquet folders; the marts published."""
-    marts = write_published(db_path, target, refresh)
-    write_parquet(target, marts)
+    marts, touched = write_published(db_path, target, refresh)
+    write_parquet(target, marts, touched)
     return marts
 
 

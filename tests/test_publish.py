@@ -1,0 +1,134 @@
+"""The publication's copy of a window night (kefu.publish): which rows a refresh copies
+again, and the Parquet files it writes again. Small hand-made marts, no dbt."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from kefu.publish import Refresh, publish_marts
+
+D = dt.date
+
+
+def _warehouse(path: Path) -> Path:
+    """Three marts: a per-day one, an order-level one (ORDER_MARTS) and one without a
+    date column."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.daily (shop_id varchar, biz_date date, v integer)")
+        con.execute(
+            "insert into marts.daily values"
+            " ('s1', date '2026-04-20', 1), ('s1', date '2026-05-03', 2), ('s1', null, 3)"
+        )
+        con.execute(
+            "create table marts.fct_order_credits (shop_id varchar, order_id varchar,"
+            " created_date date, paid_date date, credited_agent_id varchar)"
+        )
+        con.execute(
+            "insert into marts.fct_order_credits values"
+            " ('s1', 'o1', date '2026-04-01', date '2026-04-02', 'A'),"
+            " ('s1', 'o2', date '2026-04-01', null, 'A'),"
+            " ('s1', 'o3', date '2026-05-03', date '2026-05-03', 'A')"
+        )
+        con.execute("create table marts.plain (k varchar, v integer)")
+        con.execute("insert into marts.plain values ('a', 1)")
+        con.execute("create table marts.empty_daily (biz_date date, v integer)")
+    return path
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return sorted(con.execute(sql).fetchall(), key=repr)
+
+
+def _parquet(folder: Path) -> list[tuple]:
+    with duckdb.connect() as con:
+        return sorted(con.execute(f"select * from '{folder}/*.parquet'").fetchall(), key=repr)
+
+
+def _names(folder: Path) -> set[str]:
+    return {path.name for path in folder.glob("*.parquet")}
+
+
+def test_a_window_publication_copies_its_rows_and_writes_only_their_months(tmp_path):
+    db = _warehouse(tmp_path / "w.duckdb")
+    target = tmp_path / "published" / "kefu.duckdb"
+    parquet = target.parent / "parquet"
+    publish_marts(db, target)
+    assert _names(parquet / "daily") == {
+        "daily-2026-04.parquet",
+        "daily-2026-05.parquet",
+        "daily-undated.parquet",
+    }
+    assert _names(parquet / "fct_order_credits") == {
+        "fct_order_credits-2026-04.parquet",
+        "fct_order_credits-2026-05.parquet",
+    }
+    assert _names(parquet / "plain") == {"plain.parquet"}
+    # A mart without a row: one file that carries its columns.
+    assert _names(parquet / "empty_daily") == {"empty_daily.parquet"}
+    with duckdb.connect() as con:
+        described = con.execute(f"describe select * from '{parquet}/empty_daily/*.parquet'")
+        assert [row[0] for row in described.fetchall()] == ["biz_date", "v"]
+    april = parquet / "daily" / "daily-2026-04.parquet"
+    april_stamp = april.stat().st_mtime_ns
+
+    # The warehouse after a window build of 05-02 … 06-01, and two hand edits outside it.
+    with duckdb.connect(str(db)) as con:
+        con.execute("update marts.daily set v = 10 where biz_date = date '2026-04-20'")
+        con.execute("delete from marts.daily where biz_date = date '2026-05-03'")
+        con.execute("insert into marts.daily values ('s1', date '2026-06-01', 4)")
+        con.execute("update marts.fct_order_credits set credited_agent_id = 'B'")
+        con.execute(
+            "update marts.fct_order_credits set paid_date = date '2026-05-04' where order_id = 'o2'"
+        )
+    publish_marts(db, target, Refresh(D(2026, 5, 2), D(2026, 6, 1), frozenset({"daily"})))
+
+    # The window's days and the orders created or paid from its first day on are copied
+    # again; the rest is the last publication's (v 1 and agent A, not the hand edits).
+    assert _rows(target, "select biz_date, v from marts.daily") == sorted(
+        [(D(2026, 4, 20), 1), (D(2026, 6, 1), 4), (None, 3)], key=repr
+    )
+    assert _rows(
+        target, "select order_id, paid_date, credited_agent_id from marts.fct_order_credits"
+    ) == [
+        ("o1", D(2026, 4, 2), "A"),  # created and paid before the window
+        ("o2", D(2026, 5, 4), "B"),  # an old order paid in the window
+        ("o3", D(2026, 5, 3), "B"),
+    ]
+    # Parquet: the months of the copied rows written again (05 is gone: no row left),
+    # April's daily file untouched, and every folder holding what the DuckDB file holds.
+    assert _names(parquet / "daily") == {
+        "daily-2026-04.parquet",
+        "daily-2026-06.parquet",
+        "daily-undated.parquet",
+    }
+    assert april.stat().st_mtime_ns == april_stamp
+    for mart in ("daily", "fct_order_credits", "plain", "empty_daily"):
+        assert _parquet(parquet / mart) == _rows(target, f"select * from marts.{mart}"), mart
+
+
+def test_a_folder_that_is_not_the_last_publications_is_written_whole(tmp_path):
+    db = _warehouse(tmp_path / "w.duckdb")
+    target = tmp_path / "published" / "kefu.duckdb"
+    folder = target.parent / "parquet" / "daily"
+    publish_marts(db, target)
+    refresh = Refresh(D(2026, 5, 2), D(2026, 5, 6), frozenset({"daily"}))
+
+    # A month file went missing: written again, though outside the window.
+    (folder / "daily-2026-04.parquet").unlink()
+    publish_marts(db, target, refresh)
+    assert "daily-2026-04.parquet" in _names(folder)
+
+    # A file of the one-file layout (an older kefu) next to the month files: removed.
+    (folder / "daily-2026-04.parquet").rename(folder / "daily.parquet")
+    publish_marts(db, target, refresh)
+    assert _names(folder) == {
+        "daily-2026-04.parquet",
+        "daily-2026-05.parquet",
+        "daily-undated.parquet",
+    }
+    assert _parquet(folder) == _rows(target, "select * from marts.daily")
