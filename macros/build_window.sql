@@ -185,3 +185,21 @@
     or {{ kefu_in_build_window_reach(paid_date_column, 0, consult_days_column) }})
 {%- endmacro %}
 
+
+{#- The order versions stg_exports__orders takes in a window build: every version
+    of the orders with a version in a file loaded after the newest file the table
+    holds a version from (raw rows are only appended, file ids only grow). Every
+    version otherwise. -#}
+{% macro kefu_order_versions_to_take(relation) -%}
+    {%- if is_incremental() and kefu_has_window() -%}
+        exists (
+            select 1
+            from {{ relation }} as newer
+            where newer._file_id > (select coalesce(max(taken.source_file_id), 0) from {{ this }} as taken)
+                and newer.shop_id = {{ relation }}.shop_id
+                and newer.order_id = {{ relation }}.order_id
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
