@@ -207,14 +207,18 @@ def build(
     select: str | None = None,
     full_refresh: bool = False,
     data_tests: bool = True,
+    seeds: bool = True,
 ) -> None:
     """Seed, run and test the dbt project (all days, or the window's days). A full
     refresh drops and re-creates the incremental tables (needed after a column change).
     Without data_tests, the data tests are left to a `kefu check` that follows (the
-    nightly), so that each runs once."""
+    nightly), so that each runs once. Without seeds, the seed tables are the last
+    build's (the caller knows the seed files are the same)."""
     args = ["build"]
     if not data_tests:
         args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    if not seeds:
+        args += ["--exclude-resource-type", "seed"]
     if full_refresh:
         args.append("--full-refresh")
     if select:

@@ -259,13 +259,27 @@ def build_recorded(
     the caller runs them (kefu.checks.run_checks over the same window)."""
     ensure_raw_schema(db_path)
     with duckdb.connect(str(db_path)) as con:
+        seeded = seeds_loaded(con, window, full_refresh)
         build_id = warehouse.start_build(
             con, command, window.as_of, (window.start, window.end), list(load_run_ids)
         )
-    build(db_path, window, full_refresh=full_refresh, data_tests=data_tests)
+    build(db_path, window, full_refresh=full_refresh, data_tests=data_tests, seeds=not seeded)
     with duckdb.connect(str(db_path)) as con:
         warehouse.finish_build(con, build_id)
     return build_id
+
+
+def seeds_loaded(
+    con: duckdb.DuckDBPyConnection, window: BuildWindow, full_refresh: bool = False
+) -> bool:
+    """Whether a window build may keep the seed tables: the last successful build loaded
+    the seed files as they are now (same digest), and no build started since stopped
+    half-way (one may have left a seed table half-loaded). A full build, or a full
+    refresh, loads them again."""
+    if (window.start is None and window.end is None) or full_refresh:
+        return False
+    mark = warehouse.read_watermark(con)
+    return not mark.unfinished_windows and mark.last_seeds_sha256 == warehouse.seeds_digest()
 
 
 def publication_row(

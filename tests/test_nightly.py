@@ -28,9 +28,16 @@ import duckdb
 import pytest
 
 from kefu import warehouse
+from kefu.build import BuildWindow
 from kefu.cli import main
 from kefu.loader import load_landing
-from kefu.nightly import Publication, plan_build, run_nightly, write_publication_row
+from kefu.nightly import (
+    Publication,
+    plan_build,
+    run_nightly,
+    seeds_loaded,
+    write_publication_row,
+)
 from kefu.paths import PROJECT_DIR
 from kefu.publish import window_marts
 from kefu.windows import FULL_BUILD
@@ -74,6 +81,17 @@ def _marts(db_path: Path, read_only: bool = False) -> dict[str, list[tuple]]:
     with duckdb.connect(str(db_path), read_only=read_only) as con:
         return {
             name: con.execute(f"select * from marts.{name} order by all").fetchall()
+            for name in warehouse.mart_names()
+        }
+
+
+def _parquet_marts(published: Path) -> dict[str, list[tuple]]:
+    """The rows of each mart's Parquet folder beside the published file."""
+    with duckdb.connect() as con:
+        return {
+            name: con.execute(
+                f"select * from '{published.parent / 'parquet' / name}/*.parquet' order by all"
+            ).fetchall()
             for name in warehouse.mart_names()
         }
 
@@ -250,7 +268,12 @@ def nights(tmp_path_factory):
     result["late_load_status"] = main(["load", "--db", str(db_path), "--landing", str(late)])
     write_day(landing, D(2026, 5, 6))
     readers, stop = _start_readers(published, root)
+    dbt_log = root / ".dbt" / "warehouse" / "logs" / "dbt.log"
+    logged = dbt_log.stat().st_size
     result["second"] = run_nightly(db_path, landing)
+    with dbt_log.open("rb") as log:
+        log.seek(logged)
+        result["second_dbt_log"] = log.read().decode("utf-8", "replace")
     result["second_state"] = _reader_state(published)
     result["reads"] = _stop_readers(readers, stop, root, result["second_state"])
     result["second_publication"] = _publication(published, read_only=True)
@@ -279,6 +302,7 @@ def nights(tmp_path_factory):
     result["together"] = _two_nights_together(db_path, landing)
     result["after_together"] = _marts(db_path)
     result["published_after_together"] = _marts(published, read_only=True)
+    result["parquet_after_together"] = _parquet_marts(published)
     result["published_tables"] = _rows(
         published,
         "select table_schema, table_name, column_name from information_schema.columns",
@@ -351,6 +375,33 @@ def test_a_separate_load_is_taken_in_by_the_next_night(nights):
 
 
 @pytest.mark.slow
+def test_a_window_night_keeps_the_seed_tables_of_the_last_build(nights):
+    """Same seed files as the last successful build: the window night's dbt build runs
+    the models, not the seeds (nightly.seeds_loaded)."""
+    log = nights["second_dbt_log"]
+    assert "Began running node model.kefu.shop_daily_kpis" in log
+    assert "Began running node seed.kefu." not in log
+
+
+def test_a_window_build_keeps_the_seed_tables_only_while_the_seed_files_are_the_same(
+    tmp_path, monkeypatch
+):
+    window = BuildWindow(D(2026, 5, 2), D(2026, 5, 6), D(2026, 5, 6))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        assert not seeds_loaded(con, window)  # no build yet
+        first = warehouse.start_build(con, "first", D(2026, 5, 1), (None, None), [1])
+        warehouse.finish_build(con, first)
+        assert seeds_loaded(con, window)
+        assert not seeds_loaded(con, BuildWindow(as_of=D(2026, 5, 6)))  # a full build
+        assert not seeds_loaded(con, window, full_refresh=True)
+        with monkeypatch.context() as patched:
+            patched.setattr(warehouse, "seeds_digest", lambda: "an edited seed file")
+            assert not seeds_loaded(con, window)
+        warehouse.start_build(con, "killed", D(2026, 5, 6), (None, None), [2])
+        assert not seeds_loaded(con, window)  # it may have left a seed table half-loaded
+
+
+@pytest.mark.slow
 def test_a_reader_holding_the_published_file_is_never_refused_nor_sees_a_mix(nights):
     reads = nights["reads"]
     old, new = nights["first_state"], nights["second_state"]
@@ -394,6 +445,8 @@ def test_a_window_night_publishes_its_days_into_a_copy_of_the_last_file(nights):
     assert set(nights["published_after_together"]) == set(after)
     for name, rows in after.items():
         assert nights["published_after_together"][name] == rows, name
+        # Its Parquet months written again (kefu.publish) hold the same rows.
+        assert nights["parquet_after_together"][name] == rows, name
 
 
 @pytest.mark.slow
@@ -476,7 +529,12 @@ def test_published_file_holds_marts_only_and_no_message_text(nights):
     assert not [c for _, _, c in columns if c.lower() in TEXT_COLUMNS]
     parquet = nights["published"].parent / "parquet"
     assert sorted(p.name for p in parquet.iterdir()) == sorted({table for _, table, _ in columns})
-    assert (parquet / "shop_daily_kpis" / "shop_daily_kpis.parquet").is_file()
+    # A per-day mart: one file per month of its days; one without a date column: one file.
+    assert {p.name for p in (parquet / "shop_daily_kpis").iterdir()} == {
+        "shop_daily_kpis-2026-04.parquet",
+        "shop_daily_kpis-2026-05.parquet",
+    }
+    assert {p.name for p in (parquet / "publication").iterdir()} == {"publication.parquet"}
 
 
 @pytest.mark.slow
