@@ -26,14 +26,32 @@
     {{ return(kefu_window_var('start_date') is not none or kefu_window_var('end_date') is not none) }}
 {%- endmacro %}
 
-{% macro kefu_in_window(date_column) -%}
+{% macro kefu_in_window(date_column, local_time_column=none) -%}
     {%- if kefu_has_window() -%}
         {{ date_column }} between
             {{ "date '" ~ kefu_window_var('start_date') ~ "'" if kefu_window_var('start_date') else "date '0001-01-01'" }}
             and {{ "date '" ~ kefu_window_var('end_date') ~ "'" if kefu_window_var('end_date') else "date '9999-12-31'" }}
+        {%- if local_time_column %} and {{ kefu_local_time_in_window(local_time_column) }}{% endif -%}
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#- The same days said on the local wall time whose date the date column is
+    (stg_exports__messages: biz_date = the date of sent_at): from the first day's
+    midnight to the midnight after the last day. Redundant with the date filter,
+    but DuckDB skips the raw table's row groups outside a range on sent_at, where
+    a filter on its date reads every row group (issue 13). -#}
+{% macro kefu_local_time_in_window(local_time_column) -%}
+    {%- set bounds = [] -%}
+    {%- if kefu_window_var('start_date') -%}
+        {%- do bounds.append(local_time_column ~ " >= timestamp '" ~ kefu_window_var('start_date') ~ " 00:00:00'") -%}
+    {%- endif -%}
+    {%- if kefu_window_var('end_date') -%}
+        {%- set after = modules.datetime.date.fromisoformat(kefu_window_var('end_date')) + modules.datetime.timedelta(days=1) -%}
+        {%- do bounds.append(local_time_column ~ " < timestamp '" ~ after.isoformat() ~ " 00:00:00'") -%}
+    {%- endif -%}
+    {{ bounds | join(' and ') if bounds else 'true' }}
 {%- endmacro %}
 
 {#- Input filter of an incremental intermediate model: the rows of the days
@@ -41,9 +59,9 @@
     table; every day when dbt creates the table anew (first build,
     --full-refresh), so an intermediate table always holds every day: the sales
     models and fct_order_credits read it in full, across days. -#}
-{% macro kefu_in_build_window(date_column) -%}
+{% macro kefu_in_build_window(date_column, local_time_column=none) -%}
     {%- if is_incremental() -%}
-        {{ kefu_in_window(date_column) }}
+        {{ kefu_in_window(date_column, local_time_column) }}
     {%- else -%}
         true
     {%- endif -%}
@@ -111,14 +129,43 @@
     themselves (kefu_in_window). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- if kefu_has_window() and kefu_tests_date_grained_model() -%}
-        {%- set in_window = kefu_in_window('biz_date') -%}
+    {%- set in_window = none -%}
+    {%- if kefu_has_window() and kefu_tested_model_meta('kefu_window_rows') == 'orders' -%}
+        {%- set in_window = kefu_orders_from_window_start() -%}
+    {%- elif kefu_has_window() and kefu_tests_date_grained_model() -%}
+        {%- set in_window = kefu_in_window('biz_date', kefu_tested_model_meta('kefu_local_time')) -%}
+    {%- endif -%}
+    {%- if in_window is not none -%}
         {%- set where = '(' ~ where ~ ') and ' ~ in_window if where else in_window -%}
     {%- endif -%}
     {%- if where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
     {%- else -%}
         {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A meta key of the model the test being compiled is attached to (none when
+    absent): `kefu_local_time`, the local wall time whose date its biz_date is
+    (stg_exports__messages: sent_at); `kefu_window_rows: orders`, a model with one
+    row per order whose rows a window build writes only for orders created or paid
+    from the window's first day on (kefu_orders_from_window_start). -#}
+{% macro kefu_tested_model_meta(key) -%}
+    {%- set attached = model.get('attached_node') if model is mapping else none -%}
+    {%- set node = graph.nodes.get(attached) if (execute and attached) else none -%}
+    {%- set meta = (node.config.meta or {}) if node is not none else {} -%}
+    {{ return(meta.get(key)) }}
+{%- endmacro %}
+
+{#- The orders a window build may have written (stg_exports__orders: versions of
+    newly loaded files, whose days the nightly's window reaches back to;
+    int_orders_credited: kefu_orders_to_credit): created or paid from the window's
+    first day on. Every order without a first day. -#}
+{% macro kefu_orders_from_window_start() -%}
+    {%- if kefu_window_var('start_date') -%}
+        (created_date >= date '{{ kefu_window_var('start_date') }}' or paid_date >= date '{{ kefu_window_var('start_date') }}')
+    {%- else -%}
+        true
     {%- endif -%}
 {%- endmacro %}
 

@@ -236,6 +236,27 @@ def test_a_window_check_tests_the_window_days_only(built, tmp_path):
     ]
 
 
+def test_a_window_check_tests_the_orders_created_or_paid_from_its_first_day(built, tmp_path):
+    """Order-level models (meta kefu_window_rows: orders): a window build writes only the
+    orders created or paid from its first day on, and its check tests those."""
+    db = _copy(built, tmp_path, "orders")
+    with duckdb.connect(str(db)) as con:
+        # o2 was created and paid on Tuesday 05-05; o1 created 05-04, paid 05-06.
+        con.execute(
+            "update intermediate.int_orders_credited set attribution_mode = null"
+            " where order_id in ('o1', 'o2')"
+        )
+    wednesday = TUESDAY + dt.timedelta(days=1)
+    later = run_checks(db, ["int_orders_credited"], window=BuildWindow(start=wednesday))
+    assert [(r.expectation, r.column, r.unexpected_count) for r in later.failed_critical()] == [
+        ("not_null", "attribution_mode", 1)  # o1, paid on Wednesday; not o2
+    ]
+    whole = run_checks(db, ["int_orders_credited"])
+    assert [(r.expectation, r.column, r.unexpected_count) for r in whole.failed_critical()] == [
+        ("not_null", "attribution_mode", 2)
+    ]
+
+
 def test_quarantine_share_is_a_warning_not_critical(tmp_path):
     db = tmp_path / "w.duckdb"
     with duckdb.connect(str(db)) as con:

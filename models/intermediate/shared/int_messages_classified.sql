@@ -11,7 +11,7 @@ with
 
 stg_exports__messages as (
     select * from {{ ref('stg_exports__messages') }}
-    where {{ kefu_in_build_window('biz_date') }}
+    where {{ kefu_in_build_window('biz_date', 'sent_at') }}
 ),
 
 stg_exports__filters as (

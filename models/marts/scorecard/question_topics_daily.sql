@@ -22,7 +22,7 @@ stg_exports__messages as (
         *,
         lower(content) as content_lower
     from {{ ref('stg_exports__messages') }}
-    where sender_role = 'buyer' and {{ kefu_in_window('biz_date') }}
+    where sender_role = 'buyer' and {{ kefu_in_window('biz_date', 'sent_at') }}
 ),
 
 int_receptions_filtered as (

@@ -3,9 +3,10 @@
 -- raw.messages holds each (shop_id, message_id) once: the loader stores the
 -- first loaded copy and quarantines a conflicting one (docs/landing.md), and
 -- the key test of this model checks it. So the view is a projection of the raw
--- table, and a filter on biz_date reaches the raw scan (row groups outside
--- the window's days are skipped): a window build reads the window's messages,
--- not every message of the history (issue 13).
+-- table, and a filter reaches the raw scan. DuckDB skips the row groups outside
+-- a range of sent_at, not of its date: a window's readers say its days on
+-- sent_at too (kefu_in_window('biz_date', 'sent_at')), so a window build reads
+-- the window's messages, not every message of the history (issue 13).
 with
 
 source as (
