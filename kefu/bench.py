@@ -437,7 +437,13 @@ def _recorded_build(phase: str, db: Path) -> None:
     from kefu import warehouse
     from kefu.build import BuildWindow
     from kefu.checks import run_checks
-    from kefu.nightly import build_recorded, pending_runs, publication_row, publish
+    from kefu.nightly import (
+        build_recorded,
+        pending_runs,
+        publication_row,
+        publish,
+        unpublished_days,
+    )
 
     with warehouse.connect(db) as con:
         as_of = warehouse.data_last_day(con)
@@ -449,7 +455,10 @@ def _recorded_build(phase: str, db: Path) -> None:
         window = BuildWindow(as_of - dt.timedelta(days=WINDOW_DAYS - 1), as_of, as_of)
         runs = pending_runs(db)
         build_id = build_recorded(db, window, runs, f"kefu bench {phase}", data_tests=False)
-        checks = run_checks(db, window=window, load_runs=runs)
+        target = db.parent / "published" / "k.duckdb"
+        checks = run_checks(
+            db, window=unpublished_days(db, build_id, window, target), load_runs=runs
+        )
         if not checks.success:
             raise RuntimeError(checks.reason())
     row = publication_row(db, build_id, as_of, (window.start, window.end))

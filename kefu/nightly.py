@@ -282,6 +282,23 @@ def seeds_loaded(
     return not mark.unfinished_windows and mark.last_seeds_sha256 == warehouse.seeds_digest()
 
 
+def unpublished_days(
+    db_path: Path, build_id: int, window: BuildWindow, target: Path
+) -> BuildWindow:
+    """The days a night's checks cover before it publishes to `target`: the days every
+    build since the last publication rewrote, this one included. A night whose checks
+    failed took its rows in unchecked, and the publication copies all those days
+    (kefu.publish.Refresh). Every day when one of those builds was a full build, or the
+    file at `target` is not the last publication's."""
+    if window.start is None and window.end is None:
+        return window
+    with duckdb.connect(str(db_path)) as con:
+        days = warehouse.days_since_publication(con, build_id, target)
+    if days is None:
+        return BuildWindow(as_of=window.as_of)
+    return BuildWindow(start=days[0], end=days[1], as_of=window.as_of)
+
+
 def publication_row(
     db_path: Path,
     build_id: int,
@@ -383,13 +400,19 @@ def _night(
         return _keep_publication(db_path, publish_path, outcome)
     start, end = outcome.plan.window
     window = BuildWindow(start=start, end=end, as_of=outcome.plan.as_of)
+    target = publish_path or resolve_publish_path(db_path)
     try:
         build_id = build_recorded(
             db_path, window, outcome.plan.load_run_ids, "kefu run-nightly", data_tests=False
         )
-        # The data tests run once, here: over the window's days, in SQL (kefu.checks).
-        # GX validates the rows of the load runs this build took in (none: not again).
-        outcome.checks = run_checks(db_path, window=window, load_runs=outcome.plan.load_run_ids)
+        # The data tests run once, here: over the days not published since they were
+        # built, in SQL (kefu.checks). GX validates the rows of the load runs this build
+        # took in (none: not again).
+        outcome.checks = run_checks(
+            db_path,
+            window=unpublished_days(db_path, build_id, window, target),
+            load_runs=outcome.plan.load_run_ids,
+        )
     except BuildError as exc:
         outcome.errors.append(str(exc))
         return outcome
@@ -403,7 +426,6 @@ def _night(
         warning_failed_cnt=len(outcome.checks.failed_warnings()),
         files_skipped_cnt=len(outcome.load.skipped),
     )
-    target = publish_path or resolve_publish_path(db_path)
     try:
         publish(db_path, row, target, build_id)
     except PublishError as exc:

@@ -48,7 +48,7 @@
         {%- do bounds.append(local_time_column ~ " >= timestamp '" ~ kefu_window_var('start_date') ~ " 00:00:00'") -%}
     {%- endif -%}
     {%- if kefu_window_var('end_date') -%}
-        {%- set after = modules.datetime.date.fromisoformat(kefu_window_var('end_date')) + modules.datetime.timedelta(days=1) -%}
+        {%- set after = modules.datetime.date.fromisoformat(kefu_window_var('end_date') | string) + modules.datetime.timedelta(days=1) -%}
         {%- do bounds.append(local_time_column ~ " < timestamp '" ~ after.isoformat() ~ " 00:00:00'") -%}
     {%- endif -%}
     {{ bounds | join(' and ') if bounds else 'true' }}

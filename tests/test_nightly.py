@@ -36,6 +36,7 @@ from kefu.nightly import (
     plan_build,
     run_nightly,
     seeds_loaded,
+    unpublished_days,
     write_publication_row,
 )
 from kefu.paths import PROJECT_DIR
@@ -485,6 +486,35 @@ def test_a_publication_starts_from_the_last_file_only_while_it_is_that_file(tmp_
         full = warehouse.start_build(con, "full", D(2026, 5, 6), (None, None), [])
         assert warehouse.days_since_publication(con, full, target) is None  # a full build
         assert failed < night < full
+
+
+def test_a_night_after_a_failed_check_checks_every_day_not_published_since(tmp_path):
+    """Night 2's checks failed (its rows are taken in, not published); night 3 checks its
+    own days and night 2's, which its publication copies too."""
+    target = tmp_path / "published" / "kefu.duckdb"
+    target.parent.mkdir()
+    target.write_bytes(b"the last publication")
+    db = tmp_path / "w.duckdb"
+    night3 = BuildWindow(D(2026, 5, 2), D(2026, 5, 6), D(2026, 5, 6))
+    with duckdb.connect(str(db)) as con:
+        first = warehouse.start_build(con, "first", D(2026, 5, 4), (None, None), [1])
+        warehouse.finish_build(con, first)
+        warehouse.mark_published(con, first)
+        warehouse.record_published_file(con, first, target)
+        # No publication before the first one's build: every day.
+        assert unpublished_days(db, first, night3, target) == BuildWindow(as_of=D(2026, 5, 6))
+        second = warehouse.start_build(
+            con, "checks failed", D(2026, 5, 5), (D(2026, 5, 1), D(2026, 5, 5)), [2]
+        )
+        warehouse.finish_build(con, second)
+        third = warehouse.start_build(con, "night", D(2026, 5, 6), (night3.start, night3.end), [3])
+        warehouse.finish_build(con, third)
+    assert unpublished_days(db, third, night3, target) == BuildWindow(
+        D(2026, 5, 1), D(2026, 5, 6), D(2026, 5, 6)
+    )
+    # The published file is not the last publication's: every day.
+    os.utime(target, ns=(0, 0))
+    assert unpublished_days(db, third, night3, target) == BuildWindow(as_of=D(2026, 5, 6))
 
 
 @pytest.mark.slow

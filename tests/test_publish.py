@@ -31,7 +31,8 @@ def _warehouse(path: Path) -> Path:
             "insert into marts.fct_order_credits values"
             " ('s1', 'o1', date '2026-04-01', date '2026-04-02', 'A'),"
             " ('s1', 'o2', date '2026-04-01', null, 'A'),"
-            " ('s1', 'o3', date '2026-05-03', date '2026-05-03', 'A')"
+            " ('s1', 'o3', date '2026-05-03', date '2026-05-03', 'A'),"
+            " ('s1', 'o4', date '2026-05-03', null, 'A')"
         )
         con.execute("create table marts.plain (k varchar, v integer)")
         con.execute("insert into marts.plain values ('a', 1)")
@@ -98,6 +99,7 @@ def test_a_window_publication_copies_its_rows_and_writes_only_their_months(tmp_p
         ("o1", D(2026, 4, 2), "A"),  # created and paid before the window
         ("o2", D(2026, 5, 4), "B"),  # an old order paid in the window
         ("o3", D(2026, 5, 3), "B"),
+        ("o4", None, "B"),  # created in the window, not paid
     ]
     # Parquet: the months of the copied rows written again (05 is gone: no row left),
     # April's daily file untouched, and every folder holding what the DuckDB file holds.
