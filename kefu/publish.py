@@ -210,8 +210,8 @@ def _refresh_tables(
                     f" where {where} and {same})"
                 )
                 replaced_values = [*values, *values]
-            month = _month_of([column for column, _ in ours[table]])
-            if month is not None:
+            column = _month_column([column for column, _ in ours[table]])
+            if column is not None:
                 touched[table] = {
                     month_key
                     for source, condition, params in (
@@ -219,7 +219,8 @@ def _refresh_tables(
                         (f"marts.{name}", where, values),
                     )
                     for (month_key,) in con.execute(
-                        f"select distinct {month} from {source} where {condition}", params
+                        f"select distinct {_month_key(column)} from {source} where {condition}",
+                        params,
                     ).fetchall()
                 }
             con.execute(
@@ -239,12 +240,8 @@ def _month_column(columns: list[str]) -> str | None:
     return next((column for column in MONTH_COLUMNS if column in columns), None)
 
 
-def _month_of(columns: list[str]) -> str | None:
-    """The SQL of a row's month key (`2026-05`, or `undated`), None for a mart without a
-    month column."""
-    column = _month_column(columns)
-    if column is None:
-        return None
+def _month_key(column: str) -> str:
+    """The SQL of a row's month key (`2026-05`, or `undated`) by its `column`."""
     return f"coalesce(strftime({_quoted(column)}, '%Y-%m'), 'undated')"
 
 
@@ -331,7 +328,7 @@ def _write_mart_parquet(
         months = {
             key
             for (key,) in con.execute(
-                f"select distinct {_month_of(columns)} from {source}"
+                f"select distinct {_month_key(column)} from {source}"
             ).fetchall()
         }
         if months:  # else an empty mart: one file with its columns

@@ -151,10 +151,16 @@
     row per order whose rows a window build writes only for orders created or paid
     from the window's first day on (kefu_orders_from_window_start). -#}
 {% macro kefu_tested_model_meta(key) -%}
-    {%- set attached = model.get('attached_node') if model is mapping else none -%}
-    {%- set node = graph.nodes.get(attached) if (execute and attached) else none -%}
+    {%- set node = kefu_tested_model() -%}
     {%- set meta = (node.config.meta or {}) if node is not none else {} -%}
     {{ return(meta.get(key)) }}
+{%- endmacro %}
+
+{#- The graph node of the model the test being compiled is attached to (none
+    while dbt parses, or for a test attached to no model). -#}
+{% macro kefu_tested_model() -%}
+    {%- set attached = model.get('attached_node') if model is mapping else none -%}
+    {{ return(graph.nodes.get(attached) if (execute and attached) else none) }}
 {%- endmacro %}
 
 {#- The orders a window build may have written (stg_exports__orders: versions of
@@ -174,11 +180,7 @@
     rows of a day depend on that day's inputs as an incremental model's do, and
     its test then computes only the window's days. -#}
 {% macro kefu_tests_date_grained_model() -%}
-    {%- set attached = model.get('attached_node') if model is mapping else none -%}
-    {%- if not (execute and attached) -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set node = graph.nodes.get(attached) -%}
+    {%- set node = kefu_tested_model() -%}
     {{ return(node is not none and node.config.materialized in ('incremental', 'view') and 'biz_date' in node.columns) }}
 {%- endmacro %}
 
