@@ -80,5 +80,5 @@ def test_a_window_build_across_the_bounds_gives_the_full_build_marts(full, tmp_p
         (tmp_path / ".dbt" / "windowed" / "target" / "run_results.json").read_text()
     )["results"]
     code = {r["unique_id"]: " ".join((r.get("compiled_code") or "").split()) for r in results}
-    for model in ("int_receptions_inquired", "int_orders_credited", "int_serving_replies"):
+    for model in ("int_receptions_inquired", "int_orders_credited"):
         assert "date '2026-05-20'" in code[f"model.kefu.{model}"], model

@@ -315,3 +315,23 @@
 {% macro spark__kefu_string_literal(text) -%}
     {{ return("'" ~ (text | string).replace("\\", "\\\\").replace("'", "\\'") ~ "'") }}
 {%- endmacro %}
+
+{#- A number unique to each row of one query, in no particular order: a window's
+    partition key standing for several key columns (one integer sorts far faster
+    than three strings and a date). Not the same from one build to the next, so
+    never stored; take it once per row (one reference to its CTE). -#}
+{% macro kefu_row_key() -%}
+    {%- if target is defined -%}
+        {{ return(adapter.dispatch('kefu_row_key', 'kefu')()) }}
+    {%- else -%}
+        {{ return(default__kefu_row_key()) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__kefu_row_key() -%}
+    row_number() over ()
+{%- endmacro %}
+
+{% macro spark__kefu_row_key() -%}
+    monotonically_increasing_id()
+{%- endmacro %}

@@ -3,46 +3,27 @@
 -- Follow-ups, replies before the buyer's first message of the day and replies
 -- in after-sale receptions all count; filtered receptions and days on which
 -- the buyer did not write give none.
--- A table, not a view: several models and tests read it, so it is computed
--- once per build instead of once per reader (10M-message warehouses).
+-- A view of int_messages_sessionized, which holds every message of the received
+-- receptions already: the replies are its valid replies. As a table it joined every
+-- message to the receptions again and copied the replies (8 s of a year's full
+-- build). No window filter here: a view is read whole, its readers bound the days.
 with
 
-int_messages_classified as (
-    select * from {{ ref('int_messages_classified') }}
-    where {{ kefu_in_build_window('biz_date') }}
-),
-
-int_receptions_filtered as (
-    select * from {{ ref('int_receptions_filtered') }}
-    where {{ kefu_in_build_window('biz_date') }}
-),
-
-received_receptions as (
-    select
-        shop_id,
-        agent_id,
-        buyer_id,
-        biz_date
-    from int_receptions_filtered
-    where not is_filtered
+int_messages_sessionized as (
+    select * from {{ ref('int_messages_sessionized') }}
 ),
 
 serving_replies as (
     select
-        int_messages_classified.shop_id,
-        int_messages_classified.message_id,
-        int_messages_classified.agent_id,
-        int_messages_classified.buyer_id,
-        int_messages_classified.sender_role,
-        int_messages_classified.biz_date,
-        int_messages_classified.sent_at
-    from int_messages_classified
-    inner join received_receptions
-        on int_messages_classified.shop_id = received_receptions.shop_id
-            and int_messages_classified.agent_id = received_receptions.agent_id
-            and int_messages_classified.buyer_id = received_receptions.buyer_id
-            and int_messages_classified.biz_date = received_receptions.biz_date
-    where int_messages_classified.is_valid_reply
+        shop_id,
+        message_id,
+        agent_id,
+        buyer_id,
+        sender_role,
+        biz_date,
+        sent_at
+    from int_messages_sessionized
+    where is_valid_reply
 )
 
 select * from serving_replies

