@@ -90,7 +90,7 @@ def run_dbt(db_path: Path, args: list[str], window: BuildWindow | None = None) -
     from dbt.cli.main import dbtRunner
 
     try:
-        ensure_raw_schema(db_path)
+        ensure_raw_schema(db_path, every_day=window is None or window.start is None)
     except PseudonymKeyError as exc:
         raise BuildError(str(exc)) from exc
     try:

@@ -30,6 +30,7 @@ from kefu.build import BuildError, BuildWindow, build, dbt_env
 from kefu.checks import CheckReport, run_checks
 from kefu.loader import LoadReport, load_landing
 from kefu.lock import warehouse_lock
+from kefu.pseudonyms import PseudonymKeyError
 from kefu.publish import (
     PublishError,
     Refresh,
@@ -257,7 +258,10 @@ def build_recorded(
     """Build, recorded in raw.build_runs: 'started' before dbt runs, 'built' once it
     succeeded (then `load_run_ids` count as taken in); the build_id. Without data_tests
     the caller runs them (kefu.checks.run_checks over the same window)."""
-    ensure_raw_schema(db_path)
+    try:
+        ensure_raw_schema(db_path, every_day=window.start is None)
+    except PseudonymKeyError as exc:
+        raise BuildError(str(exc)) from exc
     with duckdb.connect(str(db_path)) as con:
         seeded = seeds_loaded(con, window, full_refresh)
         build_id = warehouse.start_build(

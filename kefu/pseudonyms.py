@@ -85,13 +85,27 @@ def create_private_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def refresh_pseudonyms(con: duckdb.DuckDBPyConnection) -> bool:
+def refresh_pseudonyms(con: duckdb.DuckDBPyConnection, every_day: bool = True) -> bool:
     """Bring the pseudonym tables in line with the key of the environment (before a build);
-    return whether pseudonyms are on."""
+    return whether pseudonyms are on. A build of some days only (`every_day` false) after
+    the key changed, or pseudonyms were turned on or off, raises PseudonymKeyError and
+    changes nothing: the days it left alone keep the old buyer ids, so the marts would
+    mix two ids for one buyer. A build of every day re-keys them all."""
     create_private_schema(con)
     key = pseudonym_key()
     check = key_check(key) if key else None
     stored = con.execute(f"select key_check from {SCHEMA}.pseudonym_settings").fetchall()
+    if stored and stored[0][0] != check and not every_day:
+        change = (
+            "the pseudonym key changed"
+            if key and stored[0][0]
+            else "buyer pseudonyms were turned " + ("on" if key else "off")
+        )
+        raise PseudonymKeyError(
+            f"{change} since the last build, and this build refreshes some days only: "
+            "the other days would keep the old buyer ids. Build every day once with "
+            "`kefu build --full-refresh` (or set the previous key back)"
+        )
     if not stored or stored[0][0] != check:
         con.execute(f"delete from {SCHEMA}.buyer_pseudonyms")
         con.execute(f"delete from {SCHEMA}.pseudonym_settings")

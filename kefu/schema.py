@@ -121,11 +121,13 @@ RAW_TABLES: dict[str, str] = {
 ENTITY_ORDER = ["shops", "agents", "filters", "messages", "orders", "ratings"]
 
 
-def ensure_raw_schema(db_path) -> None:
+def ensure_raw_schema(db_path, every_day: bool = True, pseudonyms: bool = True) -> None:
     """Create the warehouse file (and its folder) with the raw schema, if missing: dbt's
     sources must exist before the first build, even when nothing was loaded yet. Every
     build passes here, so this also brings the buyer pseudonyms in line with the key of
-    the environment (kefu.pseudonyms; PseudonymKeyError when the key is unusable)."""
+    the environment (kefu.pseudonyms; PseudonymKeyError when the key is unusable, or
+    changed and the build is not of `every_day`). Without `pseudonyms`, the raw schema
+    only (a caller that learns its window later and passes here again)."""
     import duckdb
 
     from kefu.pseudonyms import refresh_pseudonyms
@@ -133,7 +135,8 @@ def ensure_raw_schema(db_path) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(db_path)) as con:
         create_raw_schema(con)
-        refresh_pseudonyms(con)
+        if pseudonyms:
+            refresh_pseudonyms(con, every_day)
 
 
 def create_raw_schema(con) -> None:

@@ -206,10 +206,11 @@ def kefu_dbt_models(
 ):
     db_path = warehouse.db_path()
     with warehouse_lock(db_path, f"dagster run {context.run.run_id[:8]} dbt build"):
-        ensure_raw_schema(db_path)
+        ensure_raw_schema(db_path, pseudonyms=False)
         as_of, (start, end), load_runs = effective_build(
             db_path, config, _partition_window(context)
         )
+        ensure_raw_schema(db_path, every_day=start is None)
         context.instance.add_run_tags(context.run.run_id, window_tags(as_of, (start, end)))
         context.log.info(
             f"dbt build of {db_path}: as of {as_of}, window {start} … {end},"

@@ -3,6 +3,7 @@ key is set, an error when asked for without a key; raw keeps the originals."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -11,9 +12,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from kefu import warehouse
 from kefu.build import BuildError, BuildWindow, run_dbt
+from kefu.nightly import build_recorded
 from kefu.paths import PROJECT_DIR
-from kefu.pseudonyms import KEY_ENV, KEY_FILE_ENV, PseudonymKeyError, pseudonym_key
+from kefu.pseudonyms import (
+    KEY_ENV,
+    KEY_FILE_ENV,
+    PseudonymKeyError,
+    key_check,
+    pseudonym_key,
+)
 from tests.support import msg, write_raw
 
 SELECT = "+fct_receptions"
@@ -136,3 +145,33 @@ def test_the_key_file_must_be_outside_the_repository(
     monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path / "missing.key"))
     with pytest.raises(PseudonymKeyError, match="cannot read"):
         pseudonym_key()
+
+
+def test_a_build_of_some_days_after_a_key_change_is_refused_and_changes_nothing(
+    keyed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The days a window build leaves alone keep the old pseudonyms: after a key change
+    (or pseudonyms turned off) only a build of every day may run."""
+    db = copy_warehouse(keyed, tmp_path / "copy.duckdb")
+    window = BuildWindow(start=dt.date(2026, 5, 2), end=dt.date(2026, 5, 2))
+    with duckdb.connect(str(db)) as con:
+        warehouse.ensure_build_runs(con)
+    monkeypatch.setenv(KEY_ENV, "night-key-2")
+    with pytest.raises(BuildError, match="pseudonym key changed since the last build"):
+        run_dbt(db, ["run", "--select", SELECT], window)
+    with pytest.raises(BuildError, match="kefu build --full-refresh"):
+        build_recorded(db, window, [], "kefu run-nightly", data_tests=False)
+    monkeypatch.delenv(KEY_ENV)
+    with pytest.raises(BuildError, match="buyer pseudonyms were turned off"):
+        run_dbt(db, ["run", "--select", SELECT], window)
+    # nothing changed: the marts, the stored key check, no build recorded
+    assert published(db) == {hmac_hex(KEY, buyer) for buyer in BUYERS}
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("select key_check from private.pseudonym_settings").fetchall() == [
+            (key_check(KEY.encode()),)
+        ]
+        assert con.execute("select count(*) from raw.build_runs").fetchone() == (0,)
+    # the old key back, the window build runs
+    monkeypatch.setenv(KEY_ENV, KEY)
+    run_dbt(db, ["run", "--select", SELECT], window)
+    assert published(db) == {hmac_hex(KEY, buyer) for buyer in BUYERS}
