@@ -32,7 +32,7 @@ from kefu import warehouse as wh
 from kefu.build import BuildWindow, dbt_env, temporary_environment
 from kefu.loader import load_landing
 from kefu.lock import warehouse_lock
-from kefu.nightly import plan_build, publication_row, publish
+from kefu.nightly import plan_build, publication_row, publish, unpublished_days
 from kefu.schema import ensure_raw_schema
 from kefu.windows import FULL_BUILD, Window, maturing_days, widen_window
 from orchestration.resources import DBT_PROJECT, KefuWarehouse, prepare_manifest
@@ -286,6 +286,21 @@ def _check_result(key: dg.AssetCheckKey, results: list) -> dg.AssetCheckResult:
     )
 
 
+def checked_days(db_path: Path, window: BuildWindow, target: Path) -> BuildWindow:
+    """The days a run's checks cover: its window widened to every day the builds since
+    the last publication to `target` rewrote (kefu.nightly.unpublished_days). A run whose
+    checks failed still built its days, and the next publication copies them: checking
+    only the next run's window would publish them unchecked. Every day for a run
+    without a window, or when a full build is among them."""
+    if window.start is None and window.end is None:
+        return window
+    with duckdb.connect(str(db_path)) as con:
+        build_id = wh.last_built(con)
+    if build_id is None:
+        return window
+    return unpublished_days(db_path, build_id, window, target)
+
+
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(
@@ -312,6 +327,7 @@ def gx_suites(context: dg.AssetCheckExecutionContext, warehouse: KefuWarehouse):
     tags = run.tags if run else {}
     window = BuildWindow(start=_iso(tags.get(TAG_START)), end=_iso(tags.get(TAG_END)))
     with warehouse_lock(warehouse.db_path(), f"dagster run {context.run.run_id[:8]} checks"):
+        window = checked_days(warehouse.db_path(), window, warehouse.publish_path())
         report = run_checks(
             warehouse.db_path(), [GX_CHECKS[key][1] for key in selected], window=window
         )

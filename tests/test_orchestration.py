@@ -425,3 +425,35 @@ def test_dagster_yaml_queues_runs_one_kefu_run_at_a_time_without_telemetry(tmp_p
     makefile = (PROJECT_DIR / "Makefile").read_text()
     assert "DAGSTER_HOME=$(DAGSTER_HOME_DIR)" in makefile
     assert "cp dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml" in makefile
+
+
+def test_a_runs_checks_cover_the_days_of_every_build_not_published_since(tmp_path):
+    """Run 2's checks failed (its build is recorded, not published); run 3's checks cover
+    its own days and run 2's, which its publication copies too."""
+    from kefu.build import BuildWindow
+    from orchestration.assets import checked_days
+
+    D = dt.date
+    target = tmp_path / "published" / "kefu.duckdb"
+    target.parent.mkdir()
+    target.write_bytes(b"the last publication")
+    db = tmp_path / "w.duckdb"
+    run3 = BuildWindow(D(2026, 5, 4), D(2026, 5, 6))
+    assert checked_days(db, run3, target) == run3  # no build recorded: its own days
+    with duckdb.connect(str(db)) as con:
+        first = warehouse.start_build(con, "dagster run 1", D(2026, 5, 1), (None, None), [1])
+        warehouse.finish_build(con, first)
+        warehouse.mark_published(con, first)
+        warehouse.record_published_file(con, first, target)
+        second = warehouse.start_build(
+            con, "dagster run 2", D(2026, 5, 3), (D(2026, 5, 2), D(2026, 5, 3)), [2]
+        )
+        warehouse.finish_build(con, second)
+        third = warehouse.start_build(
+            con, "dagster run 3", D(2026, 5, 6), (run3.start, run3.end), []
+        )
+        warehouse.finish_build(con, third)
+    assert checked_days(db, run3, target) == BuildWindow(D(2026, 5, 2), D(2026, 5, 6))
+    assert checked_days(db, BuildWindow(), target) == BuildWindow()  # a full run: every day
+    target.write_bytes(b"another file")  # not the last publication's: every day
+    assert checked_days(db, run3, target) == BuildWindow()
