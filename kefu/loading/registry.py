@@ -60,20 +60,27 @@ def file_stat(path: Path) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
+def loaded_stats(con: duckdb.DuckDBPyConnection) -> frozenset[tuple[str, str, int, int]]:
+    """(path, entity, size in bytes, modification time in ns) of every landing file whose
+    content was found loaded (raw.landing_file_stats), read once per load run: one query
+    per file cost about 1 ms, 2 s a night on a year of daily files."""
+    rows = con.execute(
+        "select file_path, entity, size_bytes, mtime_ns from raw.landing_file_stats"
+    ).fetchall()
+    return frozenset(
+        (str(path), str(entity), int(size), int(mtime)) for path, entity, size, mtime in rows
+    )
+
+
 def is_unchanged_since_loaded(
-    con: duckdb.DuckDBPyConnection, entity: str, relative: str, stat: tuple[int, int] | None
+    loaded: frozenset[tuple[str, str, int, int]],
+    entity: str,
+    relative: str,
+    stat: tuple[int, int] | None,
 ) -> bool:
     """The file at this path has the size and modification time it had when its content was
-    found loaded (raw.landing_file_stats): skipped without reading it again."""
-    if stat is None:
-        return False
-    found = scalar(
-        con,
-        "select count(*) from raw.landing_file_stats"
-        " where file_path = ? and entity = ? and size_bytes = ? and mtime_ns = ?",
-        [relative, entity, *stat],
-    )
-    return found > 0
+    found loaded (`loaded`, from loaded_stats): skipped without reading it again."""
+    return stat is not None and (relative, entity, *stat) in loaded
 
 
 def remember_loaded(

@@ -30,6 +30,7 @@ from kefu.loading.registry import (
     file_stat,
     is_already_loaded,
     is_unchanged_since_loaded,
+    loaded_stats,
     next_file_id,
     next_load_run_id,
     register,
@@ -98,9 +99,14 @@ def load_landing(
             )
             return report
         scan = scan_landing(landing_dir)
+        # A snapshot: a file this run loads is remembered under its own path, which no
+        # later file of the scan has.
+        loaded = loaded_stats(con)
         with tempfile.TemporaryDirectory(prefix="kefu-load-") as workdir:
             for index, landing_file in enumerate(scan.files, start=1):
-                context = LoadContext(report.load_run_id, Path(workdir), load_day, bounds, mappings)
+                context = LoadContext(
+                    report.load_run_id, Path(workdir), load_day, bounds, mappings, loaded
+                )
                 report.files.append(load_file(con, landing_file, context))
                 rows = report.totals()["rows_loaded"]
                 progress.file_loaded(index, len(scan.files), landing_file.relative, rows)
@@ -121,6 +127,7 @@ class LoadContext:
     load_day: dt.date
     bounds: dict[str, Bounds]
     mappings: MappingSet
+    loaded: frozenset[tuple[str, str, int, int]] = frozenset()  # loaded_stats at its start
 
 
 def load_file(
@@ -135,7 +142,7 @@ def load_file(
     stat = file_stat(landing_file.path)
     if not landing_file.problem:
         entity = ENTITIES[landing_file.entity]
-        if is_unchanged_since_loaded(con, entity.name, landing_file.relative, stat):
+        if is_unchanged_since_loaded(context.loaded, entity.name, landing_file.relative, stat):
             return FileResult(landing_file.relative, entity.name, Outcome.SKIPPED)
     try:
         fp = fingerprint(landing_file)
