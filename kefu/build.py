@@ -14,7 +14,7 @@ from kefu import progress
 from kefu.build_errors import failure_of, failure_summary
 from kefu.machine import memory_limit, temp_directory
 from kefu.paths import PROJECT_DIR
-from kefu.pseudonyms import PseudonymKeyError
+from kefu.pseudonyms import PseudonymKeyError, mark_rekeyed
 from kefu.schema import ensure_raw_schema
 
 
@@ -29,6 +29,11 @@ class BuildWindow:
     start: dt.date | None = None
     end: dt.date | None = None
     as_of: dt.date | None = None
+
+    @property
+    def every_day(self) -> bool:
+        """No bound on either side: the build rewrites every day (an end alone bounds it)."""
+        return self.start is None and self.end is None
 
     def dbt_vars(self) -> dict[str, str | None]:
         return {
@@ -90,7 +95,7 @@ def run_dbt(db_path: Path, args: list[str], window: BuildWindow | None = None) -
     from dbt.cli.main import dbtRunner
 
     try:
-        ensure_raw_schema(db_path, every_day=window is None or window.start is None)
+        ensure_raw_schema(db_path, every_day=window is None or window.every_day)
     except PseudonymKeyError as exc:
         raise BuildError(str(exc)) from exc
     try:
@@ -226,3 +231,5 @@ def build(
         # unselected model would fail on a table this build did not make.
         args += ["--select", select, "--indirect-selection", "cautious"]
     run_dbt(db_path, args, window)
+    if window.every_day and not select:
+        mark_rekeyed(db_path)

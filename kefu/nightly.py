@@ -259,7 +259,7 @@ def build_recorded(
     succeeded (then `load_run_ids` count as taken in); the build_id. Without data_tests
     the caller runs them (kefu.checks.run_checks over the same window)."""
     try:
-        ensure_raw_schema(db_path, every_day=window.start is None)
+        ensure_raw_schema(db_path, every_day=window.every_day)
     except PseudonymKeyError as exc:
         raise BuildError(str(exc)) from exc
     with duckdb.connect(str(db_path)) as con:

@@ -12,7 +12,8 @@ DuckDB has no HMAC function and the key must not pass through dbt (its vars land
 target/ files and logs), so `refresh_pseudonyms` computes the pseudonyms here, before each
 build, into `private.buyer_pseudonyms` (raw_buyer_id -> pseudonym, only for ids found in the
 raw layer, which holds the originals anyway) and `private.pseudonym_settings` (whether a
-key is set, and a keyed check value telling whether the key changed). The dbt macro
+key is set, a keyed check value telling whether the key changed, and whether a build of
+every day has finished since). The dbt macro
 `kefu_buyer_key` looks the pseudonym up. The key itself is stored nowhere.
 """
 
@@ -83,6 +84,20 @@ def create_private_schema(con: duckdb.DuckDBPyConnection) -> None:
         f"create table if not exists {SCHEMA}.pseudonym_settings "
         "(enabled boolean not null, key_check varchar)"
     )
+    # Whether a build of every day and every model finished since the key last changed
+    # (mark_rekeyed): until then the marts may hold old ids on days no build rewrote.
+    con.execute(
+        f"alter table {SCHEMA}.pseudonym_settings "
+        "add column if not exists rekeyed boolean default true"
+    )
+
+
+def mark_rekeyed(db_path: Path) -> None:
+    """Record that a build of every day and every model finished: the marts hold the
+    pseudonyms of the current key everywhere, and builds of some days may run again."""
+    with duckdb.connect(str(db_path)) as con:
+        create_private_schema(con)
+        con.execute(f"update {SCHEMA}.pseudonym_settings set rekeyed = true")
 
 
 def refresh_pseudonyms(con: duckdb.DuckDBPyConnection, every_day: bool = True) -> bool:
@@ -90,27 +105,34 @@ def refresh_pseudonyms(con: duckdb.DuckDBPyConnection, every_day: bool = True) -
     return whether pseudonyms are on. A build of some days only (`every_day` false) after
     the key changed, or pseudonyms were turned on or off, raises PseudonymKeyError and
     changes nothing: the days it left alone keep the old buyer ids, so the marts would
-    mix two ids for one buyer. A build of every day re-keys them all."""
+    mix two ids for one buyer. A build of every day re-keys them all, and builds of some
+    days stay refused until one of every day and every model has finished (mark_rekeyed)."""
     create_private_schema(con)
     key = pseudonym_key()
     check = key_check(key) if key else None
-    stored = con.execute(f"select key_check from {SCHEMA}.pseudonym_settings").fetchall()
-    if stored and stored[0][0] != check and not every_day:
-        change = (
-            "the pseudonym key changed"
-            if key and stored[0][0]
-            else "buyer pseudonyms were turned " + ("on" if key else "off")
-        )
+    stored = con.execute(
+        f"select key_check, coalesce(rekeyed, true) from {SCHEMA}.pseudonym_settings"
+    ).fetchall()
+    changed = bool(stored) and stored[0][0] != check
+    if (changed or (stored and not stored[0][1])) and not every_day:
+        if not changed:
+            change = "the build of every day after the pseudonym key changed has not finished"
+        elif key and stored[0][0]:
+            change = "the pseudonym key changed since the last build"
+        else:
+            change = "buyer pseudonyms were turned " + ("on" if key else "off")
         raise PseudonymKeyError(
-            f"{change} since the last build, and this build refreshes some days only: "
-            "the other days would keep the old buyer ids. Build every day once with "
-            "`kefu build --full-refresh` (or set the previous key back)"
+            f"{change}, and this build refreshes some days only: the other days would "
+            "keep the old buyer ids. Build every day once with `kefu build --full-refresh` "
+            "(or set the previous key back)"
         )
-    if not stored or stored[0][0] != check:
+    if not stored or changed:
         con.execute(f"delete from {SCHEMA}.buyer_pseudonyms")
         con.execute(f"delete from {SCHEMA}.pseudonym_settings")
+        # A first build has no old ids to replace; after a change, not yet rebuilt.
         con.execute(
-            f"insert into {SCHEMA}.pseudonym_settings values (?, ?)", [key is not None, check]
+            f"insert into {SCHEMA}.pseudonym_settings values (?, ?, ?)",
+            [key is not None, check, not stored],
         )
     if key is None:
         return False

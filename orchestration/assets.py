@@ -33,6 +33,7 @@ from kefu.build import BuildWindow, dbt_env, temporary_environment
 from kefu.loader import load_landing
 from kefu.lock import warehouse_lock
 from kefu.nightly import plan_build, publication_row, publish, unpublished_days
+from kefu.pseudonyms import mark_rekeyed
 from kefu.schema import ensure_raw_schema
 from kefu.windows import FULL_BUILD, Window, maturing_days, widen_window
 from orchestration.resources import DBT_PROJECT, KefuWarehouse, prepare_manifest
@@ -210,7 +211,7 @@ def kefu_dbt_models(
         as_of, (start, end), load_runs = effective_build(
             db_path, config, _partition_window(context)
         )
-        ensure_raw_schema(db_path, every_day=start is None)
+        ensure_raw_schema(db_path, every_day=start is None and end is None)
         context.instance.add_run_tags(context.run.run_id, window_tags(as_of, (start, end)))
         context.log.info(
             f"dbt build of {db_path}: as of {as_of}, window {start} … {end},"
@@ -233,6 +234,8 @@ def kefu_dbt_models(
         yield from invocation.stream()  # raises when dbt fails: the build stays 'started'
         with duckdb.connect(str(db_path)) as con:
             wh.finish_build(con, build_id)
+        if start is None and end is None and context.selected_asset_keys == context.assets_def.keys:
+            mark_rekeyed(db_path)  # every day of every model: pseudonyms current everywhere
 
 
 # ---------------------------------------------------------------- GX checks (kefu.checks)
@@ -291,14 +294,19 @@ def checked_days(db_path: Path, window: BuildWindow, target: Path) -> BuildWindo
     the last publication to `target` rewrote (kefu.nightly.unpublished_days). A run whose
     checks failed still built its days, and the next publication copies them: checking
     only the next run's window would publish them unchecked. Every day for a run
-    without a window, or when a full build is among them."""
-    if window.start is None and window.end is None:
+    without a window, or when a full build is among them; never fewer than the run's
+    own days."""
+    if window.every_day or not db_path.exists():
         return window
     with duckdb.connect(str(db_path)) as con:
         build_id = wh.last_built(con)
     if build_id is None:
         return window
-    return unpublished_days(db_path, build_id, window, target)
+    days = unpublished_days(db_path, build_id, window, target)
+    # Joined with the run's own days, in case the last build was another writer's.
+    start = None if None in (days.start, window.start) else min(days.start, window.start)
+    end = None if None in (days.end, window.end) else max(days.end, window.end)
+    return BuildWindow(start=start, end=end, as_of=window.as_of)
 
 
 @dg.multi_asset_check(

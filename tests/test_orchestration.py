@@ -454,6 +454,9 @@ def test_a_runs_checks_cover_the_days_of_every_build_not_published_since(tmp_pat
         )
         warehouse.finish_build(con, third)
     assert checked_days(db, run3, target) == BuildWindow(D(2026, 5, 2), D(2026, 5, 6))
+    # never fewer than the run's own days (the last build may be another writer's)
+    wider = BuildWindow(D(2026, 5, 4), D(2026, 5, 8))
+    assert checked_days(db, wider, target) == BuildWindow(D(2026, 5, 2), D(2026, 5, 8))
     assert checked_days(db, BuildWindow(), target) == BuildWindow()  # a full run: every day
     target.write_bytes(b"another file")  # not the last publication's: every day
     assert checked_days(db, run3, target) == BuildWindow()

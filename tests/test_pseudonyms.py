@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from kefu import warehouse
-from kefu.build import BuildError, BuildWindow, run_dbt
+from kefu.build import BuildError, BuildWindow, build, run_dbt
 from kefu.nightly import build_recorded
 from kefu.paths import PROJECT_DIR
 from kefu.pseudonyms import (
@@ -161,6 +161,8 @@ def test_a_build_of_some_days_after_a_key_change_is_refused_and_changes_nothing(
         run_dbt(db, ["run", "--select", SELECT], window)
     with pytest.raises(BuildError, match="kefu build --full-refresh"):
         build_recorded(db, window, [], "kefu run-nightly", data_tests=False)
+    with pytest.raises(BuildError, match="pseudonym key changed"):  # an end bounds it too
+        run_dbt(db, ["run", "--select", SELECT], BuildWindow(end=dt.date(2026, 5, 1)))
     monkeypatch.delenv(KEY_ENV)
     with pytest.raises(BuildError, match="buyer pseudonyms were turned off"):
         run_dbt(db, ["run", "--select", SELECT], window)
@@ -175,3 +177,12 @@ def test_a_build_of_some_days_after_a_key_change_is_refused_and_changes_nothing(
     monkeypatch.setenv(KEY_ENV, KEY)
     run_dbt(db, ["run", "--select", SELECT], window)
     assert published(db) == {hmac_hex(KEY, buyer) for buyer in BUYERS}
+    # Every day but some models (or a build that failed half-way) re-keys and is not
+    # enough: window builds wait for a build of every day and every model.
+    monkeypatch.setenv(KEY_ENV, "night-key-2")
+    run_dbt(db, ["run", "--select", SELECT])
+    with pytest.raises(BuildError, match="after the pseudonym key changed has not finished"):
+        run_dbt(db, ["run", "--select", SELECT], window)
+    build(db, data_tests=False)
+    run_dbt(db, ["run", "--select", SELECT], window)
+    assert published(db) == {hmac_hex("night-key-2", buyer) for buyer in BUYERS}

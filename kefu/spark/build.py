@@ -54,7 +54,7 @@ def build_spark(
     `warehouse_dir`/marts.db/<mart>/ as Parquet."""
     from dbt.cli.main import dbtRunner
 
-    ensure_raw_schema(db_path, every_day=window is None or window.start is None)
+    ensure_raw_schema(db_path, every_day=window is None or window.every_day)
     session = spark_session(warehouse_dir)
     register_raw(session, export_raw(db_path, warehouse_dir))
     args = dbt_args(window or BuildWindow(), full_refresh, data_tests)
