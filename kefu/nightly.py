@@ -280,7 +280,7 @@ def seeds_loaded(
     the seed files as they are now (same digest), and no build started since stopped
     half-way (one may have left a seed table half-loaded). A full build, or a full
     refresh, loads them again."""
-    if (window.start is None and window.end is None) or full_refresh:
+    if window.every_day or full_refresh:
         return False
     mark = warehouse.read_watermark(con)
     return not mark.unfinished_windows and mark.last_seeds_sha256 == warehouse.seeds_digest()
@@ -294,7 +294,7 @@ def unpublished_days(
     failed took its rows in unchecked, and the publication copies all those days
     (kefu.publish.Refresh). Every day when one of those builds was a full build, or the
     file at `target` is not the last publication's."""
-    if window.start is None and window.end is None:
+    if window.every_day:
         return window
     with duckdb.connect(str(db_path)) as con:
         days = warehouse.days_since_publication(con, build_id, target)

@@ -211,7 +211,8 @@ def kefu_dbt_models(
         as_of, (start, end), load_runs = effective_build(
             db_path, config, _partition_window(context)
         )
-        ensure_raw_schema(db_path, every_day=start is None and end is None)
+        window = BuildWindow(start=start, end=end, as_of=as_of)
+        ensure_raw_schema(db_path, every_day=window.every_day)
         context.instance.add_run_tags(context.run.run_id, window_tags(as_of, (start, end)))
         context.log.info(
             f"dbt build of {db_path}: as of {as_of}, window {start} … {end},"
@@ -221,7 +222,7 @@ def kefu_dbt_models(
             build_id = wh.start_build(
                 con, f"dagster run {context.run.run_id}", as_of, (start, end), load_runs
             )
-        build_vars = BuildWindow(start=start, end=end, as_of=as_of).dbt_vars()
+        build_vars = window.dbt_vars()
         env = dbt_env(db_path)
         target_path = Path(env["DBT_TARGET_PATH"]).parent / "dagster"
         # the warehouse, dbt threads and DuckDB's memory limit / spill folder (kefu.machine)
@@ -234,7 +235,7 @@ def kefu_dbt_models(
         yield from invocation.stream()  # raises when dbt fails: the build stays 'started'
         with duckdb.connect(str(db_path)) as con:
             wh.finish_build(con, build_id)
-        if start is None and end is None and context.selected_asset_keys == context.assets_def.keys:
+        if window.every_day and context.selected_asset_keys == context.assets_def.keys:
             mark_rekeyed(db_path)  # every day of every model: pseudonyms current everywhere
 
 

@@ -35,7 +35,7 @@ def dbt_args(window: BuildWindow, full_refresh: bool, data_tests: bool = True) -
     partitions it rewrites first: kefu_clear_rows.) Without data_tests, the models, seeds
     and unit tests only (the engine comparison checks the marts itself)."""
     args = ["build", "--target", SPARK_TARGET]
-    if full_refresh or (window.start is None and window.end is None):
+    if full_refresh or window.every_day:
         args.append("--full-refresh")
     if not data_tests:
         args += ["--exclude-resource-type", "test"]
