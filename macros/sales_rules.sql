@@ -57,8 +57,12 @@
     `buyer`: the buyer-level flags over every following order, for shop and
     team figures, a buyer counting once per group, as inquiry / ordered /
     converted when any of its receptions there is (assisted ones included).
-    Per account and day each reception is one buyer, so distinct buyers serve
-    both grains. A group's maturity flags are those of its day. -#}
+    A group's maturity flags are those of its day.
+    `account` groups by account and day: int_receptions_inquired holds one row per
+    (shop_id, agent_id, buyer_id, biz_date) (its key rule), so each row is one buyer
+    and the counts count rows, without DuckDB's distinct aggregation (1.3 s -> 0.05 s
+    on a year's 1.9M receptions). `buyer` groups coarser (shop, team) and counts
+    distinct buyers. -#}
 {% macro kefu_conversion_counts(level) -%}
     {%- if level == 'account' -%}
         {%- set flags = ['is_account_inquiry', 'has_account_order', 'is_account_paid_next_day', 'is_account_paid_final'] -%}
@@ -67,10 +71,11 @@
     {%- else -%}
         {{ exceptions.raise_compiler_error("kefu_conversion_counts: level must be 'account' or 'buyer', got " ~ level) }}
     {%- endif -%}
-    count(distinct buyer_id) filter (where {{ flags[0] }}) as inquiry_buyer_cnt,
-    count(distinct buyer_id) filter (where {{ flags[1] }}) as inq_order_cnt,
-    count(distinct buyer_id) filter (where {{ flags[2] }}) as inq_pay_next_day_cnt,
-    count(distinct buyer_id) filter (where {{ flags[3] }}) as inq_pay_final_cnt,
+    {%- set counted = 'buyer_id' if level == 'account' else 'distinct buyer_id' %}
+    count({{ counted }}) filter (where {{ flags[0] }}) as inquiry_buyer_cnt,
+    count({{ counted }}) filter (where {{ flags[1] }}) as inq_order_cnt,
+    count({{ counted }}) filter (where {{ flags[2] }}) as inq_pay_next_day_cnt,
+    count({{ counted }}) filter (where {{ flags[3] }}) as inq_pay_final_cnt,
     bool_and(is_next_day_final) as is_next_day_final,
     bool_and(is_final) as is_final
 {%- endmacro %}

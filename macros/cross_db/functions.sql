@@ -42,6 +42,27 @@
     count(case when {{ condition }} then 1 end)
 {%- endmacro %}
 
+{#- Aggregate: `value` of the group's row first in the ascending order of
+    `order_columns` ('a, b': columns, no ASC/DESC; a tie on all of them gives any
+    one row's value). A hash
+    aggregate, where kefu_first_row sorts every row of the partitions: a year's
+    question_topics_daily, 5.8M keyword messages, about 2 s less (issue 13). -#}
+{% macro kefu_value_of_first(value, order_columns) -%}
+    {%- if target is defined -%}
+        {{ return(adapter.dispatch('kefu_value_of_first', 'kefu')(value, order_columns)) }}
+    {%- else -%}
+        {{ return(default__kefu_value_of_first(value, order_columns)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__kefu_value_of_first(value, order_columns) -%}
+    arg_min({{ value }}, ({{ order_columns }}))
+{%- endmacro %}
+
+{% macro spark__kefu_value_of_first(value, order_columns) -%}
+    min_by({{ value }}, struct({{ order_columns }}))
+{%- endmacro %}
+
 {#- The rows of `relation` first in `order_by` within each `partition_by` group
     (DuckDB's QUALIFY row_number() = 1). Spark SQL has no QUALIFY: a subquery
     numbers the rows; its extra column kefu_row_num stays in the result, so a

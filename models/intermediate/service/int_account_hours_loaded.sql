@@ -132,29 +132,36 @@ hour_peaks as (
     group by shop_id, agent_id, biz_date, hour
 ),
 
+-- Counted per hour first, then joined to the reception's filter flag: the join
+-- then takes one row per buyer and hour, not every buyer message (issue 13).
+reception_message_hours as (
+    select
+        shop_id,
+        agent_id,
+        buyer_id,
+        hour(sent_at) as hour,
+        count(*) as buyer_msg_cnt,
+        biz_date
+    from int_messages_classified
+    where is_buyer_message
+    group by shop_id, agent_id, buyer_id, biz_date, hour(sent_at)
+),
+
 buyer_message_hours as (
     select
-        int_messages_classified.shop_id,
-        int_messages_classified.agent_id,
-        int_messages_classified.buyer_id,
-        hour(int_messages_classified.sent_at) as hour,
-        count(*) as buyer_msg_cnt,
+        reception_message_hours.shop_id,
+        reception_message_hours.agent_id,
+        reception_message_hours.buyer_id,
+        reception_message_hours.hour,
+        reception_message_hours.buyer_msg_cnt,
         int_receptions_filtered.is_filtered,
-        int_messages_classified.biz_date
-    from int_messages_classified
+        reception_message_hours.biz_date
+    from reception_message_hours
     inner join int_receptions_filtered
-        on int_messages_classified.shop_id = int_receptions_filtered.shop_id
-            and int_messages_classified.agent_id = int_receptions_filtered.agent_id
-            and int_messages_classified.buyer_id = int_receptions_filtered.buyer_id
-            and int_messages_classified.biz_date = int_receptions_filtered.biz_date
-    where int_messages_classified.is_buyer_message
-    group by
-        int_messages_classified.shop_id,
-        int_messages_classified.agent_id,
-        int_messages_classified.buyer_id,
-        int_messages_classified.biz_date,
-        hour(int_messages_classified.sent_at),
-        int_receptions_filtered.is_filtered
+        on reception_message_hours.shop_id = int_receptions_filtered.shop_id
+            and reception_message_hours.agent_id = int_receptions_filtered.agent_id
+            and reception_message_hours.buyer_id = int_receptions_filtered.buyer_id
+            and reception_message_hours.biz_date = int_receptions_filtered.biz_date
 ),
 
 buyer_hours as (
