@@ -14,7 +14,6 @@ recorded in the build watermark (raw.build_runs), as `kefu run-nightly` does.
 """
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -222,16 +221,13 @@ def kefu_dbt_models(
             build_id = wh.start_build(
                 con, f"dagster run {context.run.run_id}", as_of, (start, end), load_runs
             )
-        build_vars = window.dbt_vars()
-        env = dbt_env(db_path)
+        env = dbt_env(db_path, window)
         target_path = Path(env["DBT_TARGET_PATH"]).parent / "dagster"
-        # the warehouse, dbt threads and DuckDB's memory limit / spill folder (kefu.machine)
+        # the warehouse, the window (KEFU_START_DATE …: not --vars, whose change makes dbt
+        # parse the whole project again each night), dbt threads and DuckDB's memory
+        # limit / spill folder (kefu.machine)
         with temporary_environment({k: v for k, v in env.items() if k.startswith("KEFU_")}):
-            invocation = dbt.cli(
-                ["build", "--vars", json.dumps(build_vars)],
-                context=context,
-                target_path=target_path,
-            )
+            invocation = dbt.cli(["build"], context=context, target_path=target_path)
         yield from invocation.stream()  # raises when dbt fails: the build stays 'started'
         with duckdb.connect(str(db_path)) as con:
             wh.finish_build(con, build_id)
