@@ -9,12 +9,22 @@ int_receptions_inquired as (
     select * from {{ ref('int_receptions_inquired') }}
 ),
 
+shop_day_buyers as (
+    select
+        shop_id,
+        biz_date,
+        buyer_id,
+        {{ kefu_buyer_conversion_flags() }}
+    from int_receptions_inquired
+    group by shop_id, biz_date, buyer_id
+),
+
 counted as (
     select
         shop_id,
         biz_date,
         {{ kefu_conversion_counts('buyer') }}
-    from int_receptions_inquired
+    from shop_day_buyers
     group by shop_id, biz_date
 ),
 

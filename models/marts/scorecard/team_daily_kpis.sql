@@ -105,12 +105,13 @@ team_buyer_counts as (
 ),
 
 -- Conversion counts buyers whoever earned them, as the shop does (docs/metrics.md §4.7).
-team_conversions as (
+team_inquired_buyers as (
     select
         int_receptions_inquired.shop_id,
         {{ kefu_team('stg_exports__agents.team') }} as team,
         int_receptions_inquired.biz_date,
-        {{ kefu_conversion_counts('buyer') }}
+        int_receptions_inquired.buyer_id,
+        {{ kefu_buyer_conversion_flags() }}
     from int_receptions_inquired
     left join stg_exports__agents
         on int_receptions_inquired.shop_id = stg_exports__agents.shop_id
@@ -118,7 +119,18 @@ team_conversions as (
     group by
         int_receptions_inquired.shop_id,
         {{ kefu_team('stg_exports__agents.team') }},
-        int_receptions_inquired.biz_date
+        int_receptions_inquired.biz_date,
+        int_receptions_inquired.buyer_id
+),
+
+team_conversions as (
+    select
+        shop_id,
+        team,
+        biz_date,
+        {{ kefu_conversion_counts('buyer') }}
+    from team_inquired_buyers
+    group by shop_id, team, biz_date
 ),
 
 team_sales_buyers as (
