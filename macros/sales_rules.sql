@@ -64,7 +64,7 @@
       is (shop_id, agent_id, buyer_id, biz_date), so a row is one buyer (1.34 s ->
       0.05 s on a year's 1.9M receptions);
     - `buyer` over the rows of kefu_buyer_conversion_flags, grouped by the group's
-      columns and buyer_id first (0.83 s -> 0.36 s per shop and day on a year). -#}
+      columns and buyer_id first (0.83 s -> 0.36 s for a year's shop-days). -#}
 {% macro kefu_conversion_counts(level) -%}
     {%- if level == 'account' -%}
         {%- set flags = ['is_account_inquiry', 'has_account_order', 'is_account_paid_next_day', 'is_account_paid_final'] -%}

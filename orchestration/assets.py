@@ -8,7 +8,9 @@ stops the publication, as in `kefu run-nightly`.
 
 The dbt assets are daily-partitioned by biz_date (the shop's local date): a run over a
 partition range (a backfill from the UI, one run by BackfillPolicy.single_run, or the
-nightly schedule) builds exactly those days through the dbt vars start_date / end_date.
+nightly schedule) builds exactly those days: the window reaches dbt as KEFU_START_DATE /
+KEFU_END_DATE in its environment, as in `kefu build` (not --vars: dbt would parse the
+whole project again whenever they change).
 Every step that writes the warehouse holds its lock (kefu.lock), and every build is
 recorded in the build watermark (raw.build_runs), as `kefu run-nightly` does.
 """

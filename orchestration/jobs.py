@@ -25,7 +25,7 @@ nightly_job = dg.define_asset_job(
 def build_run_config(
     as_of: dt.date | None, window: Window | None, *, auto_window: bool = False
 ) -> dict[str, Any]:
-    """Run config of the dbt step: the dbt vars of the refresh window."""
+    """Run config of the dbt step: the as-of date and refresh window it builds."""
     start, end = window or (None, None)
     config = {
         "as_of_date": as_of.isoformat() if as_of else None,

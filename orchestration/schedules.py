@@ -4,8 +4,9 @@ The tick plans the refresh window from the build watermark (kefu.nightly.plan_bu
 read-only): the maturing days D-final_pay_days … D, widened back to the earliest day of
 every load run no successful build took in yet, or a full build. It requests one run
 over those daily partitions (a full build: a run without partitions), passes the window
-to dbt as vars (run config) and shows it in the run's tags. The dbt step plans again at
-run time, after the run's own load, and widens the window if that load brought more.
+in the run config (the dbt step hands it to dbt through the environment) and shows it
+in the run's tags. The dbt step plans again at run time, after the run's own load, and
+widens the window if that load brought more.
 """
 
 import datetime as dt
