@@ -44,9 +44,9 @@
 
 {#- Aggregate: `value` of the group's row first in the ascending order of
     `order_columns` ('a, b': columns, no ASC/DESC; a tie on all of them gives any
-    one row's value). A hash
-    aggregate, where kefu_first_row sorts every row of the partitions: a year's
-    question_topics_daily, 5.8M keyword messages, about 2 s less (issue 13). -#}
+    one row's value). A hash aggregate, where kefu_first_row sorts every row of the
+    partitions: a year's question_topics_daily, 5.8M keyword messages, about 2 s
+    less (issue 13). -#}
 {% macro kefu_value_of_first(value, order_columns) -%}
     {%- if target is defined -%}
         {{ return(adapter.dispatch('kefu_value_of_first', 'kefu')(value, order_columns)) }}
