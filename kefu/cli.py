@@ -102,7 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--full-refresh",
         action="store_true",
-        help="drop and re-create the incremental tables (after a model's columns change)",
+        help="drop and re-create the incremental tables even with --start/--end (a build"
+        " without them always does; after a model's columns change)",
     )
     _add_engine_arguments(build)
 

@@ -82,14 +82,41 @@ def test_demo_writes_loads_builds_checks_and_says_where_the_results_are(tmp_path
     assert paid_vs_parts == 0
 
 
-def test_build_full_refresh_recreates_a_table_whose_columns_changed(tmp_path):
-    """An incremental mart keeps its columns across builds; --full-refresh re-creates it."""
+def test_a_build_of_every_day_makes_the_incremental_tables_anew(tmp_path):
+    """A window build rewrites its days inside an incremental table (the same table); a
+    build of every day makes each table anew (one `create table as`), as `--full-refresh`
+    does with a window. A comment put on the tables tells which happened: it stays on
+    the same table and is gone from a new one."""
     db_path = tmp_path / "w.duckdb"
     write_raw(db_path, {"messages": [msg("s", "a", "b", "buyer", "2026-05-01 10:00:00")]})
+    day = ["--start", "2026-05-01", "--end", "2026-05-01"]
+    tables = ("marts.fct_rounds", "intermediate.int_messages_sessionized")
+
+    def mark() -> None:
+        with duckdb.connect(str(db_path)) as con:
+            for table in tables:
+                con.execute(f"comment on table {table} is 'before'")
+
+    def marked() -> list[bool]:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            return [
+                con.execute(
+                    "select comment = 'before' from duckdb_tables()"
+                    " where schema_name || '.' || table_name = ?",
+                    [table],
+                ).fetchone()[0]
+                is True
+                for table in tables
+            ]
+
     assert main(["build", "--db", str(db_path)]) == 0
-    with duckdb.connect(str(db_path)) as con:
-        con.execute("alter table marts.fct_rounds drop column wait_s")
-    assert main(["build", "--db", str(db_path), "--full-refresh"]) == 0
-    with duckdb.connect(str(db_path)) as con:
-        columns = [row[0] for row in con.execute("describe marts.fct_rounds").fetchall()]
-    assert "wait_s" in columns
+    mark()
+    assert main(["build", "--db", str(db_path), *day]) == 0
+    assert marked() == [True, True]
+    assert main(["build", "--db", str(db_path)]) == 0
+    assert marked() == [False, False]
+    mark()
+    assert main(["build", "--db", str(db_path), *day, "--full-refresh"]) == 0
+    assert marked() == [False, False]
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_rounds").fetchone() == (1,)
