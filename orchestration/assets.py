@@ -30,7 +30,7 @@ from dagster_dbt import (
 )
 
 from kefu import warehouse as wh
-from kefu.build import BuildWindow, dbt_env, temporary_environment
+from kefu.build import BuildWindow, dbt_env, makes_tables_anew, temporary_environment
 from kefu.loader import load_landing
 from kefu.lock import warehouse_lock
 from kefu.nightly import plan_build, publication_row, publish, unpublished_days
@@ -128,19 +128,28 @@ class KefuDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
+# dbt's data tests are not Dagster asset checks of the dbt step: they run once per run,
+# in the checks step (gx_suites: `kefu check` over the run's window), as in `kefu
+# run-nightly`. As checks of the dbt step they ran a second time there, and an unpartitioned
+# run (a full build) after a partitioned one failed evaluating them (Dagster looked up the
+# run's partition range for the models they test).
 TRANSLATOR = KefuDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)
+    settings=DagsterDbtTranslatorSettings(
+        enable_duplicate_source_asset_keys=True, enable_asset_checks=False
+    )
 )
 
 
 class BuildConfig(dg.Config):
-    """The days a dbt build refreshes. The nightly schedule sets as_of_date and the window;
-    the landing sensor sets auto_window; with nothing set the build covers every day."""
+    """The days a dbt build refreshes. The nightly schedule sets as_of_date and the window
+    (full_build when it planned every day); the landing sensor sets auto_window; with
+    nothing set the run's partitions are the days (a backfill)."""
 
     as_of_date: str | None = None
     start_date: str | None = None
     end_date: str | None = None
     auto_window: bool = False
+    full_build: bool = False
 
     def planned_window(self) -> Window | None:
         if self.start_date or self.end_date:
@@ -158,23 +167,28 @@ def effective_build(
 ) -> tuple[dt.date | None, Window, list[int]]:
     """The as-of date, window and taken-in load runs of a run's dbt build.
 
-    - A partition range without configured window (a backfill): exactly those days; it
+    - A partition range and nothing configured (a backfill): exactly those days; it
       takes in no load run (the watermark stays for the next nightly).
-    - Else the configured, partition or (auto_window) maturing days, widened for every
+    - full_build, or no data yet: every day, taking in every pending load run.
+    - Else the configured, (auto_window) maturing or partition days, widened for every
       load run not built yet, a full build when the marts are missing or master data or
       seeds changed: it takes in every pending load run.
-    - Nothing configured at all: a full build, taking in every pending load run."""
+    - No partitions and nothing configured: a full build, as full_build (a run of the
+      partitioned dbt assets needs partitions in Dagster, see schedules.partition_tags)."""
     as_of = _iso(config.as_of_date)
+    planned = config.planned_window()
+    backfill = partitions is not None and not (
+        planned or config.auto_window or config.as_of_date or config.full_build
+    )
     plan = plan_build(db_path, as_of)
     if plan is None:
-        return as_of, partitions or FULL_BUILD, []
-    planned = config.planned_window()
-    if planned is None and partitions is not None:
-        if not config.auto_window and config.as_of_date is None:
-            return plan.as_of, partitions, []
-        planned = partitions
+        return as_of, partitions if backfill else FULL_BUILD, []
+    if backfill:
+        return plan.as_of, partitions, []
     if planned is None and config.auto_window:
         planned = maturing_days(plan.as_of, plan.final_pay_days)
+    if planned is None and not config.full_build:
+        planned = partitions
     if planned is None:
         return plan.as_of, FULL_BUILD, list(plan.load_run_ids)
     window = widen_window(
@@ -191,6 +205,16 @@ def _partition_window(context: dg.AssetExecutionContext) -> Window | None:
         return None
     keys = context.partition_key_range
     return (dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end))
+
+
+# The data and unit tests run in the checks step (see TRANSLATOR), as `kefu run-nightly`
+# leaves them to `kefu check`.
+DBT_TESTS_LEFT_TO_CHECKS = (
+    "--exclude-resource-type",
+    "test",
+    "--exclude-resource-type",
+    "unit_test",
+)
 
 
 @dbt_assets(
@@ -228,12 +252,17 @@ def kefu_dbt_models(
         # the warehouse, the window (KEFU_START_DATE …: not --vars, whose change makes dbt
         # parse the whole project again each night), dbt threads and DuckDB's memory
         # limit / spill folder (kefu.machine)
+        every_model = context.selected_asset_keys == context.assets_def.keys
+        # every day of every model: incremental tables made anew, as `kefu build` does
+        args = ["build", *DBT_TESTS_LEFT_TO_CHECKS]
+        if makes_tables_anew(window, every_model):
+            args.append("--full-refresh")
         with temporary_environment({k: v for k, v in env.items() if k.startswith("KEFU_")}):
-            invocation = dbt.cli(["build"], context=context, target_path=target_path)
+            invocation = dbt.cli(args, context=context, target_path=target_path)
         yield from invocation.stream()  # raises when dbt fails: the build stays 'started'
         with duckdb.connect(str(db_path)) as con:
             wh.finish_build(con, build_id)
-        if window.every_day and context.selected_asset_keys == context.assets_def.keys:
+        if window.every_day and every_model:
             mark_rekeyed(db_path)  # every day of every model: pseudonyms current everywhere
 
 

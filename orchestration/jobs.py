@@ -25,12 +25,14 @@ nightly_job = dg.define_asset_job(
 def build_run_config(
     as_of: dt.date | None, window: Window | None, *, auto_window: bool = False
 ) -> dict[str, Any]:
-    """Run config of the dbt step: the as-of date and refresh window it builds."""
+    """Run config of the dbt step: the as-of date and refresh window it builds (a window
+    open on both sides: a full build; none: the step plans it, see auto_window)."""
     start, end = window or (None, None)
     config = {
         "as_of_date": as_of.isoformat() if as_of else None,
         "start_date": start.isoformat() if start else None,
         "end_date": end.isoformat() if end else None,
         "auto_window": auto_window,
+        "full_build": window is not None and start is None and end is None,
     }
     return {"ops": {kefu_dbt_models.op.name: {"config": config}}}

@@ -1,19 +1,24 @@
 """A sensor that starts the nightly job when new files appear in the landing zone.
 
 Cursor: {path inside the landing zone: "size:mtime_ns"} of every file seen. A new or
-changed file requests a run that plans its window from the loaded data (auto_window).
+changed file requests a run that plans its window from the loaded data (auto_window),
+over the partitions of the window planned at the tick (schedules.sensor_partition_tags).
 Hidden and Excel lock files are ignored, as the loader ignores them.
 """
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from kefu.loading.landing import is_ignored
+from orchestration.assets import SCHEDULE_TIMEZONE
 from orchestration.jobs import build_run_config, nightly_job
 from orchestration.resources import KefuWarehouse
+from orchestration.schedules import sensor_partition_tags
 
 
 def landing_signatures(landing_dir: Path) -> dict[str, str]:
@@ -65,5 +70,11 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, warehouse: KefuWare
     return dg.RunRequest(
         run_key=f"landing-{digest}",
         run_config=build_run_config(None, None, auto_window=True),
-        tags={"kefu/trigger": "landing_zone_sensor", "kefu/new_files": str(len(arrived))},
+        tags={
+            "kefu/trigger": "landing_zone_sensor",
+            "kefu/new_files": str(len(arrived)),
+            **sensor_partition_tags(
+                warehouse.db_path(), dt.datetime.now(ZoneInfo(SCHEDULE_TIMEZONE)).date()
+            ),
+        },
     )

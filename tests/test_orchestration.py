@@ -113,6 +113,7 @@ def test_final_pay_days_comes_from_the_rulesets_seed_before_the_first_build():
 def orchestration():
     import orchestration.assets as assets
     import orchestration.definitions as definitions
+    import orchestration.jobs as jobs
     import orchestration.resources as resources
     import orchestration.schedules as schedules
     import orchestration.sensors as sensors
@@ -120,6 +121,7 @@ def orchestration():
     return {
         "assets": assets,
         "definitions": definitions,
+        "jobs": jobs,
         "resources": resources,
         "schedules": schedules,
         "sensors": sensors,
@@ -205,6 +207,7 @@ def test_schedule_tick_requests_the_nightly_run_with_its_window(orchestration, t
                     "start_date": "2026-05-04",
                     "end_date": "2026-05-08",
                     "auto_window": False,
+                    "full_build": False,
                 }
             }
         }
@@ -246,9 +249,32 @@ def test_schedule_tick_before_the_first_build_plans_a_full_build(orchestration, 
     scheduled_at = dt.datetime(2026, 5, 9, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     request = _tick(orchestration, tmp_path / "missing.duckdb", scheduled_at)
     config = request.run_config["ops"]["kefu_dbt_models"]["config"]
-    assert (config["start_date"], config["end_date"]) == (None, None)
+    assert (config["start_date"], config["end_date"], config["full_build"]) == (None, None, True)
     assert request.tags["kefu/window_start"] == "full"
-    assert "dagster/asset_partition_range_start" not in request.tags  # every day
+    # Dagster runs the partitioned assets over partitions only: the data's days are not
+    # known before the first load, so the range is the as-of day (dbt builds every day)
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-05-08"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-05-08"
+
+
+def test_a_runs_partitions_are_its_window_or_the_days_with_data(orchestration):
+    tags = orchestration["schedules"].partition_tags
+    as_of = D(2026, 5, 8)
+
+    def days(window, first_day=None):
+        found = tags(window, as_of, first_day)
+        return (
+            found["dagster/asset_partition_range_start"],
+            found["dagster/asset_partition_range_end"],
+        )
+
+    assert days((D(2026, 5, 4), D(2026, 5, 8))) == ("2026-05-04", "2026-05-08")
+    assert days((None, None), D(2026, 4, 20)) == ("2026-04-20", "2026-05-08")  # full build
+    assert days((None, None)) == ("2026-05-08", "2026-05-08")  # full, data days unknown
+    assert days((None, D(2026, 5, 6)), D(2026, 4, 20)) == ("2026-04-20", "2026-05-06")
+    # days before the first partition (2024-01-01) count from it
+    assert days((D(2023, 12, 1), D(2024, 1, 3))) == ("2024-01-01", "2024-01-03")
+    assert days((D(2023, 12, 1), D(2023, 12, 3))) == ("2024-01-01", "2024-01-01")
 
 
 def test_sensor_requests_a_run_for_new_files_and_none_on_the_next_tick(orchestration, tmp_path):
@@ -264,6 +290,9 @@ def test_sensor_requests_a_run_for_new_files_and_none_on_the_next_tick(orchestra
     assert isinstance(request, dg.RunRequest)
     assert request.run_config["ops"]["kefu_dbt_models"]["config"]["auto_window"] is True
     assert request.tags["kefu/new_files"] == "5"
+    # no warehouse yet: one partition (the run plans its days after its load)
+    start = request.tags["dagster/asset_partition_range_start"]
+    assert request.tags["dagster/asset_partition_range_end"] == start
 
     second = dg.build_sensor_context(
         instance=instance, cursor=first.cursor, resources={"warehouse": resource}
@@ -353,6 +382,51 @@ def test_a_backfill_of_three_days_materialises_exactly_those_partitions(orchestr
         schemas = con.execute("select distinct schema_name from duckdb_tables()").fetchall()
     assert window == [(D(2026, 5, 2), D(2026, 5, 4))]
     assert schemas == [("marts",)]
+
+    # The schedule's full build, after partitioned runs: over the partitions of the days
+    # with data, every day built, the incremental tables made anew as `kefu build` makes
+    # them (the comment is gone from a new table), dbt's tests run in the checks step.
+    schedules, jobs = orchestration["schedules"], orchestration["jobs"]
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("comment on table marts.fct_rounds is 'before'")
+    as_of = D(2026, 5, 5)
+    full = dg.materialize(
+        [assets.kefu_dbt_models, assets.gx_suites],
+        resources={
+            "dbt": resources.dbt_resource(),
+            "warehouse": resources.KefuWarehouse(
+                db=str(db_path), landing=str(landing), publish=str(published)
+            ),
+        },
+        instance=instance,
+        run_config=jobs.build_run_config(as_of, FULL_BUILD),
+        tags={
+            **assets.window_tags(as_of, FULL_BUILD),
+            **schedules.partition_tags(FULL_BUILD, as_of, schedules.first_data_day(db_path)),
+        },
+        raise_on_error=False,
+    )
+    failures = [e.message for e in full.all_events if e.is_step_failure]
+    assert full.success, failures
+    assert instance.get_materialized_partitions(dg.AssetKey(["marts", "fct_rounds"])) == three | {
+        "2026-05-01",
+        "2026-05-05",
+    }
+    with duckdb.connect(str(db_path)) as con:
+        comment = con.execute(
+            "select comment from duckdb_tables() where table_name = 'fct_rounds'"
+        ).fetchone()[0]
+        built = con.execute(
+            "select count(distinct biz_date) from marts.agent_daily_kpis"
+        ).fetchone()[0]
+        last = con.execute(
+            "select window_start, window_end from raw.build_runs order by build_id desc limit 1"
+        ).fetchone()
+    assert comment is None
+    assert built == 5
+    assert last == (None, None)
+    full_checks = [e.passed for e in full.get_asset_check_evaluations()]
+    assert full_checks and all(full_checks)
 
 
 def _checked_warehouse(db_path, success: bool):
