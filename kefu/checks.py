@@ -196,8 +196,10 @@ class Selection:
 
 
 def _model_names() -> set[str]:
-    """The models of the dbt project (the stems of models/**/*.sql)."""
-    return {path.stem for path in (PROJECT_DIR / "models").rglob("*.sql")}
+    """The models and seeds of the dbt project (the stems of models/**/*.sql and
+    seeds/*.csv): the names a check selects by."""
+    models = {path.stem for path in (PROJECT_DIR / "models").rglob("*.sql")}
+    return models | {path.stem for path in (PROJECT_DIR / "seeds").glob("*.csv")}
 
 
 def select_suites(names: list[str] | None) -> Selection:

@@ -102,8 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--full-refresh",
         action="store_true",
-        help="drop and re-create the incremental tables even with --start/--end (a build"
-        " without them always does; after a model's columns change)",
+        help="drop and re-create every table (a build without --start/--end does it"
+        " already; refused with them)",
     )
     _add_engine_arguments(build)
 
@@ -377,6 +377,12 @@ def _dispatch_writer(args: argparse.Namespace, db_path: Path, ui: Progress) -> i
     if args.command == "report":
         return _report(db_path, args.publish, args.out, args.period, args.date, args.shop, ui)
 
+    if args.command == "build" and args.full_refresh and (args.start or args.end):
+        # Tables made anew hold what their query reads: the marts, the window's days only.
+        raise UsageFailure(
+            "--full-refresh makes every table anew, so it builds every day: run it without"
+            " --start / --end"
+        )
     if args.command == "build" and args.engine == "spark":
         from kefu.spark.cli import build_on_spark
 

@@ -6,11 +6,13 @@ Lineage: landing_files → (every dbt source) → staging → intermediate → m
 marts/publication. The marts' checks are blocking: a failed critical expectation
 stops the publication, as in `kefu run-nightly`.
 
-The dbt assets are daily-partitioned by biz_date (the shop's local date): a run over a
-partition range (a backfill from the UI, one run by BackfillPolicy.single_run, or the
-nightly schedule) builds exactly those days: the window reaches dbt as KEFU_START_DATE /
-KEFU_END_DATE in its environment, as in `kefu build` (not --vars: dbt would parse the
-whole project again whenever they change).
+The dbt assets are daily-partitioned by biz_date (the shop's local date), and every run
+has a partition range (schedules.partition_tags). A backfill from the UI (one run, by
+BackfillPolicy.single_run) builds exactly its days; the schedule's and the sensor's runs
+build the window their config asks for (see effective_build). The window reaches dbt as
+KEFU_START_DATE / KEFU_END_DATE in its environment, as in `kefu build` (not --vars: dbt
+would parse the whole project again whenever they change). The dbt step runs no test:
+the checks step runs every dbt data test once, over the run's days.
 Every step that writes the warehouse holds its lock (kefu.lock), and every build is
 recorded in the build watermark (raw.build_runs), as `kefu run-nightly` does.
 """
@@ -36,7 +38,7 @@ from kefu.lock import warehouse_lock
 from kefu.nightly import plan_build, publication_row, publish, unpublished_days
 from kefu.pseudonyms import mark_rekeyed
 from kefu.schema import ensure_raw_schema
-from kefu.windows import FULL_BUILD, Window, maturing_days, widen_window
+from kefu.windows import FULL_BUILD, Window, widen_window
 from orchestration.resources import DBT_PROJECT, KefuWarehouse, prepare_manifest
 
 LANDING_KEY = dg.AssetKey("landing_files")
@@ -129,10 +131,9 @@ class KefuDbtTranslator(DagsterDbtTranslator):
 
 
 # dbt's data tests are not Dagster asset checks of the dbt step: they run once per run,
-# in the checks step (gx_suites: `kefu check` over the run's window), as in `kefu
-# run-nightly`. As checks of the dbt step they ran a second time there, and an unpartitioned
-# run (a full build) after a partitioned one failed evaluating them (Dagster looked up the
-# run's partition range for the models they test).
+# in the checks step (gx_suites: `kefu check` over the run's window, every test of the
+# project), as in `kefu run-nightly`. As checks of the dbt step they ran a second time
+# there for the staging models and marts.
 TRANSLATOR = KefuDbtTranslator(
     settings=DagsterDbtTranslatorSettings(
         enable_duplicate_source_asset_keys=True, enable_asset_checks=False
@@ -169,10 +170,13 @@ def effective_build(
 
     - A partition range and nothing configured (a backfill): exactly those days; it
       takes in no load run (the watermark stays for the next nightly).
-    - full_build, or no data yet: every day, taking in every pending load run.
-    - Else the configured, (auto_window) maturing or partition days, widened for every
-      load run not built yet, a full build when the marts are missing or master data or
-      seeds changed: it takes in every pending load run.
+    - full_build (whatever else is set), or no data yet: every day, taking in every
+      pending load run.
+    - auto_window (the sensor): the night's plan (kefu.nightly.plan_build: the maturing
+      days widened for every load run not built yet and every unfinished build).
+    - Else the configured or partition days, widened for every load run not built yet,
+      a full build when the marts are missing or master data or seeds changed: it takes
+      in every pending load run.
     - No partitions and nothing configured: a full build, as full_build (a run of the
       partitioned dbt assets needs partitions in Dagster, see schedules.partition_tags)."""
     as_of = _iso(config.as_of_date)
@@ -185,10 +189,12 @@ def effective_build(
         return as_of, partitions if backfill else FULL_BUILD, []
     if backfill:
         return plan.as_of, partitions, []
+    if config.full_build:
+        return plan.as_of, FULL_BUILD, list(plan.load_run_ids)
     if planned is None and config.auto_window:
-        planned = maturing_days(plan.as_of, plan.final_pay_days)
-    if planned is None and not config.full_build:
-        planned = partitions
+        # the night's own plan: maturing days, widened, and every unfinished build's days
+        return plan.as_of, plan.window, list(plan.load_run_ids)
+    planned = planned or partitions
     if planned is None:
         return plan.as_of, FULL_BUILD, list(plan.load_run_ids)
     window = widen_window(
@@ -277,17 +283,24 @@ def _model_names(layer: str) -> set[str]:
     }
 
 
+# The dbt tests of the sources (schema raw): one check on landing_files.
+SOURCES_CHECK = dg.AssetCheckKey(LANDING_KEY, "dq_sources")
+SOURCES_SUITE = "raw"
+
+
 def _gx_check_specs() -> dict[dg.AssetCheckKey, tuple[str, str]]:
     """Check key → (suite, table) for every checked table Dagster has an asset for: the
-    GX suites of the latest load (on landing_files), and the data-quality rules of each
-    staging model and mart (its dbt data tests in SQL; a mart's shape in SQL too)."""
+    GX suites of the latest load (on landing_files), the dbt data tests of the sources
+    (dq_sources, on landing_files), and the data-quality rules of each model and seed
+    (its dbt data tests in SQL; a mart's shape in SQL too)."""
     from expectations.tables import INCOMING_TABLES
 
     specs: dict[dg.AssetCheckKey, tuple[str, str]] = {}
     for table in INCOMING_TABLES:
         name = table.split(".", 1)[1]
         specs[dg.AssetCheckKey(LANDING_KEY, f"gx_incoming_{name}")] = ("incoming", table)
-    for layer in ("staging", "marts"):
+    specs[SOURCES_CHECK] = (SOURCES_SUITE, f"{SOURCES_SUITE}.*")
+    for layer in ("staging", "intermediate", "marts", "seeds"):
         for name in sorted(_model_names(layer)):
             key = dg.AssetCheckKey(dg.AssetKey([layer, name]), f"dq_{layer}")
             specs[key] = (layer, f"{layer}.{name}")
@@ -295,6 +308,15 @@ def _gx_check_specs() -> dict[dg.AssetCheckKey, tuple[str, str]]:
 
 
 GX_CHECKS = _gx_check_specs()
+
+
+def results_of(key: dg.AssetCheckKey, results: list) -> list:
+    """The results a check reports: its table's (a GX suite's rows only for gx_incoming_*,
+    since the sources' dbt tests name the same raw tables), or every source test's."""
+    suite, table = GX_CHECKS[key]
+    if key == SOURCES_CHECK:
+        return [r for r in results if r.suite == SOURCES_SUITE]
+    return [r for r in results if r.table == table and (suite != "incoming" or r.suite == suite)]
 
 
 def _check_result(key: dg.AssetCheckKey, results: list) -> dg.AssetCheckResult:
@@ -348,6 +370,8 @@ def checked_days(db_path: Path, window: BuildWindow, target: Path) -> BuildWindo
                 f"Great Expectations suite '{suite}' on {table} (kefu check)"
                 if suite == "incoming"
                 else f"dbt data tests of {table} in SQL, over the run's window (kefu check)"
+                if key != SOURCES_CHECK
+                else "dbt data tests of the sources (schema raw), in SQL (kefu check)"
             ),
         )
         for key, (suite, table) in GX_CHECKS.items()
@@ -364,13 +388,17 @@ def gx_suites(context: dg.AssetCheckExecutionContext, warehouse: KefuWarehouse):
     window = BuildWindow(start=_iso(tags.get(TAG_START)), end=_iso(tags.get(TAG_END)))
     with warehouse_lock(warehouse.db_path(), f"dagster run {context.run.run_id[:8]} checks"):
         window = checked_days(warehouse.db_path(), window, warehouse.publish_path())
+        # Every check (the nightly job), or the sources' (not selectable by table): every
+        # dbt test and GX suite, as `kefu check` runs them; else the selected tables'.
+        everything = len(selected) == len(GX_CHECKS) or SOURCES_CHECK in selected
         report = run_checks(
-            warehouse.db_path(), [GX_CHECKS[key][1] for key in selected], window=window
+            warehouse.db_path(),
+            None if everything else [GX_CHECKS[key][1] for key in selected],
+            window=window,
         )
     context.log.info(report.summary())
     for key in selected:
-        table = GX_CHECKS[key][1]
-        yield _check_result(key, [r for r in report.results if r.table == table])
+        yield _check_result(key, results_of(key, report.results))
 
 
 # ---------------------------------------------------------------- publication

@@ -3,6 +3,8 @@ load, build, checks and publish, then where the results are."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from kefu.cli import main
@@ -85,10 +87,19 @@ def test_demo_writes_loads_builds_checks_and_says_where_the_results_are(tmp_path
 def test_a_build_of_every_day_makes_the_incremental_tables_anew(tmp_path):
     """A window build rewrites its days inside an incremental table (the same table); a
     build of every day makes each table anew (one `create table as`), as `--full-refresh`
-    does with a window. A comment put on the tables tells which happened: it stays on
-    the same table and is gone from a new one."""
+    does. A comment put on the tables tells which happened: it stays on the same table
+    and is gone from a new one. `--full-refresh` with a window is refused: a mart made
+    anew over a window would hold the window's days only."""
     db_path = tmp_path / "w.duckdb"
-    write_raw(db_path, {"messages": [msg("s", "a", "b", "buyer", "2026-05-01 10:00:00")]})
+    write_raw(
+        db_path,
+        {
+            "messages": [
+                msg("s", "a", "b", "buyer", "2026-04-30 10:00:00"),
+                msg("s", "a", "b", "buyer", "2026-05-01 10:00:00"),
+            ]
+        },
+    )
     day = ["--start", "2026-05-01", "--end", "2026-05-01"]
     tables = ("marts.fct_rounds", "intermediate.int_messages_sessionized")
 
@@ -116,7 +127,10 @@ def test_a_build_of_every_day_makes_the_incremental_tables_anew(tmp_path):
     assert main(["build", "--db", str(db_path)]) == 0
     assert marked() == [False, False]
     mark()
-    assert main(["build", "--db", str(db_path), *day, "--full-refresh"]) == 0
+    assert main(["build", "--db", str(db_path), *day, "--full-refresh"]) == 2
+    assert marked() == [True, True]  # refused: nothing built
+    assert main(["build", "--db", str(db_path), "--full-refresh"]) == 0
     assert marked() == [False, False]
     with duckdb.connect(str(db_path), read_only=True) as con:
-        assert con.execute("select count(*) from marts.fct_rounds").fetchone() == (1,)
+        days = con.execute("select distinct biz_date from marts.fct_rounds order by 1").fetchall()
+    assert days == [(dt.date(2026, 4, 30),), (dt.date(2026, 5, 1),)]

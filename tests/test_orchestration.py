@@ -257,6 +257,77 @@ def test_schedule_tick_before_the_first_build_plans_a_full_build(orchestration, 
     assert request.tags["dagster/asset_partition_range_end"] == "2026-05-08"
 
 
+def test_each_kind_of_run_builds_its_own_days(orchestration, monkeypatch, tmp_path):
+    """effective_build for a backfill, the schedule's window and full builds, the sensor
+    (the night's plan, unfinished builds included) and an empty warehouse."""
+    from kefu.nightly import Plan
+
+    assets = orchestration["assets"]
+    night = (D(2026, 4, 28), D(2026, 5, 8))  # maturing days widened by an unfinished build
+    plan = Plan(D(2026, 5, 8), night, 4, None, True, False, load_run_ids=(7,))
+    found: list[Plan | None] = [plan]
+    monkeypatch.setattr(assets, "plan_build", lambda db_path, as_of=None: found[0])
+    config = assets.BuildConfig
+    three = (D(2026, 5, 2), D(2026, 5, 4))
+
+    def build(settings, partitions=None):
+        return assets.effective_build(tmp_path / "w.duckdb", settings, partitions)
+
+    assert build(config(), three) == (D(2026, 5, 8), three, [])  # a backfill
+    window = config(as_of_date="2026-05-08", start_date="2026-05-04", end_date="2026-05-08")
+    assert build(window, (D(2026, 5, 4), D(2026, 5, 8))) == (
+        D(2026, 5, 8),
+        (D(2026, 5, 4), D(2026, 5, 8)),
+        [7],
+    )
+    full = config(as_of_date="2026-05-08", full_build=True, start_date="2026-05-04")
+    assert build(full, (D(2026, 5, 1), D(2026, 5, 8))) == (D(2026, 5, 8), FULL_BUILD, [7])
+    assert build(config(auto_window=True), (D(2026, 5, 7), D(2026, 5, 7))) == (
+        D(2026, 5, 8),
+        night,
+        [7],
+    )
+    assert build(config()) == (D(2026, 5, 8), FULL_BUILD, [7])  # nothing at all
+    found[0] = None  # no data yet: every day, except a backfill's own days
+    assert build(config(auto_window=True), three) == (None, FULL_BUILD, [])
+    assert build(full, three) == (D(2026, 5, 8), FULL_BUILD, [])
+    assert build(config(), three) == (None, three, [])
+
+
+def test_each_check_reports_its_own_results(orchestration):
+    """A table's dbt tests go to its check; the sources' dbt tests (suite raw) to
+    dq_sources, not to the GX suite of the same raw table."""
+    from kefu.checks import ExpectationResult
+
+    assets = orchestration["assets"]
+
+    def result(suite: str, table: str) -> ExpectationResult:
+        return ExpectationResult(
+            suite=suite, table=table, expectation="x", column=None, is_critical=True,
+            success=True, unexpected_count=0, detail=None,
+        )  # fmt: skip
+
+    results = [
+        result("incoming", "raw.messages"),
+        result("raw", "raw.messages"),
+        result("intermediate", "intermediate.int_rounds_paired"),
+        result("seeds", "seeds.rulesets"),
+    ]
+    landing = dg.AssetKey(["landing_files"])
+
+    def tables_of(key: dg.AssetCheckKey) -> list[tuple[str, str]]:
+        return [(r.suite, r.table) for r in assets.results_of(key, results)]
+
+    assert tables_of(dg.AssetCheckKey(landing, "gx_incoming_messages")) == [
+        ("incoming", "raw.messages")
+    ]
+    assert tables_of(dg.AssetCheckKey(landing, "dq_sources")) == [("raw", "raw.messages")]
+    rounds = dg.AssetCheckKey(dg.AssetKey(["intermediate", "int_rounds_paired"]), "dq_intermediate")
+    assert tables_of(rounds) == [("intermediate", "intermediate.int_rounds_paired")]
+    rulesets = dg.AssetCheckKey(dg.AssetKey(["seeds", "rulesets"]), "dq_seeds")
+    assert tables_of(rulesets) == [("seeds", "seeds.rulesets")]
+
+
 def test_a_runs_partitions_are_its_window_or_the_days_with_data(orchestration):
     tags = orchestration["schedules"].partition_tags
     as_of = D(2026, 5, 8)
@@ -290,9 +361,11 @@ def test_sensor_requests_a_run_for_new_files_and_none_on_the_next_tick(orchestra
     assert isinstance(request, dg.RunRequest)
     assert request.run_config["ops"]["kefu_dbt_models"]["config"]["auto_window"] is True
     assert request.tags["kefu/new_files"] == "5"
-    # no warehouse yet: one partition (the run plans its days after its load)
-    start = request.tags["dagster/asset_partition_range_start"]
-    assert request.tags["dagster/asset_partition_range_end"] == start
+    # no warehouse yet: the day before the tick's date in Shanghai (the run plans its days
+    # after its load)
+    yesterday = schedule_as_of(dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()).isoformat()
+    assert request.tags["dagster/asset_partition_range_start"] == yesterday
+    assert request.tags["dagster/asset_partition_range_end"] == yesterday
 
     second = dg.build_sensor_context(
         instance=instance, cursor=first.cursor, resources={"warehouse": resource}
@@ -391,7 +464,7 @@ def test_a_backfill_of_three_days_materialises_exactly_those_partitions(orchestr
         con.execute("comment on table marts.fct_rounds is 'before'")
     as_of = D(2026, 5, 5)
     full = dg.materialize(
-        [assets.kefu_dbt_models, assets.gx_suites],
+        [assets.landing_files, assets.kefu_dbt_models, assets.gx_suites],
         resources={
             "dbt": resources.dbt_resource(),
             "warehouse": resources.KefuWarehouse(
@@ -425,8 +498,25 @@ def test_a_backfill_of_three_days_materialises_exactly_those_partitions(orchestr
     assert comment is None
     assert built == 5
     assert last == (None, None)
-    full_checks = [e.passed for e in full.get_asset_check_evaluations()]
-    assert full_checks and all(full_checks)
+    full_checks = {
+        (e.asset_key.to_user_string(), e.check_name): e.passed
+        for e in full.get_asset_check_evaluations()
+    }
+    assert all(full_checks.values()), full_checks
+    # every check is one of the checks step's (no dbt test as a check of the dbt step),
+    # and the intermediate models', the seeds' and the sources' tests are among them
+    assert set(full_checks) == {
+        (key.asset_key.to_user_string(), key.name) for key in assets.GX_CHECKS
+    } | {("landing_files", "no_rejected_files")}
+    assert {name for _, name in full_checks} >= {"dq_intermediate", "dq_seeds", "dq_sources"}
+    with duckdb.connect(str(db_path)) as con:
+        tested = dict(
+            con.execute(
+                "select suite, count(*) from marts.dq_results where suite in"
+                " ('raw', 'seeds', 'intermediate') group by suite"
+            ).fetchall()
+        )
+    assert set(tested) == {"raw", "seeds", "intermediate"}, tested
 
 
 def _checked_warehouse(db_path, success: bool):
