@@ -625,6 +625,30 @@ def test_overlapping_exports_store_each_message_once_and_keep_order_versions(
 # File registry ----------------------------------------------------------------------------
 
 
+def test_the_progress_line_counts_the_rows_loaded_so_far(
+    db: Path, landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After each file, the rows loaded by this run so far (skipped and rejected files
+    add none)."""
+    from kefu import progress
+
+    seen: list[tuple[int, int, str]] = []
+
+    class Recorder:
+        def step(self, name: str, done: int, total: int, text: str) -> None:
+            seen.append((done, total, text.split(" rows")[0]))
+
+    write_csv(landing / "messages/a.csv", MESSAGE_HEADER, [message("m1"), message("m2")])
+    load(db, landing)
+    write_csv(landing / "messages/b.csv", MESSAGE_HEADER, [message("m3")])
+    write_csv(landing / "messages/c.csv", MESSAGE_HEADER, [message("m4"), message("m5", "bad")])
+    monkeypatch.setattr(progress, "_current", Recorder())
+    report = load(db, landing)
+    assert [r.outcome for r in report.files] == [Outcome.SKIPPED, Outcome.LOADED, Outcome.LOADED]
+    assert seen == [(1, 3, "0"), (2, 3, "1"), (3, 3, "2")]
+    assert report.totals()["rows_loaded"] == 2
+
+
 def test_the_same_file_loaded_twice_is_a_no_op(db: Path, landing: Path) -> None:
     write_csv(landing / "messages/a.csv", MESSAGE_HEADER, [message("m1"), message("m2", "bad")])
     load(db, landing)

@@ -102,13 +102,15 @@ def load_landing(
         # A snapshot: a file this run loads is remembered under its own path, which no
         # later file of the scan has.
         loaded = loaded_stats(con)
+        rows = 0  # loaded so far, for the progress line (a running sum: no pass per file)
         with tempfile.TemporaryDirectory(prefix="kefu-load-") as workdir:
             for index, landing_file in enumerate(scan.files, start=1):
                 context = LoadContext(
                     report.load_run_id, Path(workdir), load_day, bounds, mappings, loaded
                 )
-                report.files.append(load_file(con, landing_file, context))
-                rows = report.totals()["rows_loaded"]
+                result = load_file(con, landing_file, context)
+                report.files.append(result)
+                rows += result.rows_loaded if result.outcome is Outcome.LOADED else 0
                 progress.file_loaded(index, len(scan.files), landing_file.relative, rows)
         report.files += [FileResult(path, None, Outcome.IGNORED) for path in scan.ignored]
         report.files += [
