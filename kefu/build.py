@@ -206,6 +206,11 @@ def release_dbt_connection() -> None:
         environment.close()
 
 
+# dbt build arguments that leave out the data and unit tests: the nightly (and Dagster's
+# dbt step) builds the models only and runs the data tests once, in `kefu check`.
+WITHOUT_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+
+
 def makes_tables_anew(window: BuildWindow, every_model: bool) -> bool:
     """A build of every day and every model runs with `--full-refresh`: each incremental table
     is made anew with one `create table as`, instead of dbt writing every day to a
@@ -232,7 +237,7 @@ def build(
     build's (the caller knows the seed files are the same)."""
     args = ["build"]
     if not data_tests:
-        args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+        args += WITHOUT_TESTS
     if not seeds:
         args += ["--exclude-resource-type", "seed"]
     if full_refresh or makes_tables_anew(window, every_model=not select):

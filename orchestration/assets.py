@@ -32,7 +32,13 @@ from dagster_dbt import (
 )
 
 from kefu import warehouse as wh
-from kefu.build import BuildWindow, dbt_env, makes_tables_anew, temporary_environment
+from kefu.build import (
+    WITHOUT_TESTS,
+    BuildWindow,
+    dbt_env,
+    makes_tables_anew,
+    temporary_environment,
+)
 from kefu.loader import load_landing
 from kefu.lock import warehouse_lock
 from kefu.nightly import plan_build, publication_row, publish, unpublished_days
@@ -213,16 +219,6 @@ def _partition_window(context: dg.AssetExecutionContext) -> Window | None:
     return (dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end))
 
 
-# The data and unit tests run in the checks step (see TRANSLATOR), as `kefu run-nightly`
-# leaves them to `kefu check`.
-DBT_TESTS_LEFT_TO_CHECKS = (
-    "--exclude-resource-type",
-    "test",
-    "--exclude-resource-type",
-    "unit_test",
-)
-
-
 @dbt_assets(
     manifest=prepare_manifest(),
     project=DBT_PROJECT,
@@ -260,7 +256,9 @@ def kefu_dbt_models(
         # limit / spill folder (kefu.machine)
         every_model = context.selected_asset_keys == context.assets_def.keys
         # every day of every model: incremental tables made anew, as `kefu build` does
-        args = ["build", *DBT_TESTS_LEFT_TO_CHECKS]
+        # the data and unit tests run in the checks step (see TRANSLATOR), as `kefu
+        # run-nightly` leaves them to `kefu check`
+        args = ["build", *WITHOUT_TESTS]
         if makes_tables_anew(window, every_model):
             args.append("--full-refresh")
         with temporary_environment({k: v for k, v in env.items() if k.startswith("KEFU_")}):
