@@ -308,6 +308,8 @@ def write_parquet(
             folder.mkdir(parents=True, exist_ok=True)
             for leftover in folder.glob(".*.parquet.*.tmp"):
                 leftover.unlink(missing_ok=True)
+            for leftover in folder.glob(f".{PARTS}.*.tmp"):
+                shutil.rmtree(leftover, ignore_errors=True)
             _write_mart_parquet(con, folder, table, columns[table], touched.get(table))
     return root
 
@@ -342,13 +344,69 @@ def _write_mart_parquet(
             if unchanged <= existing <= unchanged | rewritten:
                 kept = unchanged
                 files = {name: query for name, query in files.items() if name not in kept}
+    fresh = set(files)
+    if column is not None and len(files) > 1:
+        keys = {name: name.removeprefix(f"{table}-").removesuffix(".parquet") for name in files}
+        wanted = set(keys.values())
+        written = _write_months(con, folder, table, column, wanted, every=wanted == months)
+        files = {name: query for name, query in files.items() if keys[name] not in written}
     for name, query in sorted(files.items()):
         temporary = folder / f".{name}.{os.getpid()}.tmp"
         literal = str(temporary).replace("'", "''")
         con.execute(f"copy ({query}) to '{literal}' (format parquet)")
         _replace(temporary, folder / name)
-    for stale in existing - set(files) - kept:
+    for stale in existing - fresh - kept:
         (folder / stale).unlink(missing_ok=True)
+
+
+# The partition column of a mart's one-pass Parquet write, and its temporary folder's
+# name (`.kefu_month.<pid>.tmp` in the mart's folder).
+PARTS = "kefu_month"
+
+
+def _write_months(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    table: str,
+    column: str,
+    keys: set[str],
+    every: bool,
+) -> set[str]:
+    """Write `<table>-<month>.parquet` of the months `keys` (`every`: they are all the
+    mart's months) of a dated mart in one pass over it (one scan instead of one per
+    month: a year's publication writes 13 months of each mart), each file replaced
+    atomically; the months written. A month DuckDB wrote as more than one file is not
+    written (the caller writes it alone), so each month stays one file."""
+    source = f"marts.{_quoted(table)}"
+    key = _month_key(column)
+    where, values = "", []
+    if not every:
+        where = f" where {key} in ({', '.join('?' for _ in keys)})"
+        values = sorted(keys)
+    parts = folder / f".{PARTS}.{os.getpid()}.tmp"
+    shutil.rmtree(parts, ignore_errors=True)
+    literal = str(parts).replace("'", "''")
+    written: set[str] = set()
+    # DuckDB closes a month's file and opens another when more months are open than
+    # this (100 by default, about eight years).
+    con.execute(f"set partitioned_write_max_open_files = {max(100, len(keys) + 1)}")
+    con.execute("set enable_progress_bar = false")  # a long pass would draw one on stdout
+    try:
+        con.execute(
+            f"copy (select *, {key} as {PARTS} from {source}{where}) to '{literal}'"
+            f" (format parquet, partition_by ({PARTS}))",
+            values,
+        )
+        for month in parts.glob(f"{PARTS}=*"):
+            found = list(month.glob("*.parquet"))
+            if len(found) == 1:
+                name = month.name.removeprefix(f"{PARTS}=")
+                if name in keys:
+                    _replace(found[0], folder / f"{table}-{name}.parquet")
+                    written.add(name)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+    return written
 
 
 def _in_month(column: str, key: str) -> str:
