@@ -89,20 +89,58 @@ def temporary_environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+# The parsed dbt project (manifest) of each dbt target folder, while `parsed_once()` is
+# open; None outside it.
+_PARSED: dict[str, Any] | None = None
+
+
+@contextlib.contextmanager
+def parsed_once() -> Iterator[None]:
+    """dbt commands run inside parse the project once, before the first of them, instead
+    of once each: a night's build and its data tests share dbt's manifest (loading it
+    and writing manifest.json again costs about 2.5 s). The project's files must not
+    change inside (the nightly's do not); the window may, since dbt reads it from the
+    environment when it compiles each node, not when it parses."""
+    global _PARSED
+    outer = _PARSED is not None
+    if not outer:
+        _PARSED = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            _PARSED = None
+
+
+def _invoke_dbt(db_path: Path, args: list[str], window: BuildWindow | None) -> Any:
+    """One dbt command in-process, in the environment of `db_path` and `window`: the
+    dbtRunner's result. Inside parsed_once(), with the manifest parsed there."""
+    from dbt.cli.main import dbtRunner
+
+    env = dbt_env(db_path, window)
+    where = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    with temporary_environment(env):
+        manifest = None
+        if _PARSED is not None:
+            manifest = _PARSED.get(env["DBT_TARGET_PATH"])
+            if manifest is None:
+                parsed = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(["parse", *where])
+                # A project that does not parse: the command itself says so below.
+                if parsed.success:
+                    manifest = _PARSED[env["DBT_TARGET_PATH"]] = parsed.result
+        runner = dbtRunner(manifest=manifest, callbacks=progress.dbt_callbacks())
+        return runner.invoke([*args, *where])
+
+
 def run_dbt(db_path: Path, args: list[str], window: BuildWindow | None = None) -> None:
     """Run one dbt command in-process over `window` (none: every day); raise BuildError
     naming what failed."""
-    from dbt.cli.main import dbtRunner
-
     try:
         ensure_raw_schema(db_path, every_day=window is None or window.every_day)
     except PseudonymKeyError as exc:
         raise BuildError(str(exc)) from exc
     try:
-        with temporary_environment(dbt_env(db_path, window)):
-            result = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(
-                [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-            )
+        result = _invoke_dbt(db_path, args, window)
     finally:
         release_dbt_connection()
     raise_if_failed(result, f"dbt {args[0]}", db_path)
@@ -169,13 +207,8 @@ def run_dbt_tests(
     """Run `dbt test` in-process over `window` and return every test's outcome, failed ones
     included; raise BuildError only when dbt could not run the tests at all (e.g. a parse
     error)."""
-    from dbt.cli.main import dbtRunner
-
     try:
-        with temporary_environment(dbt_env(db_path, window)):
-            result = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(
-                [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-            )
+        result = _invoke_dbt(db_path, args, window)
     finally:
         release_dbt_connection()
     if result.result is None or not hasattr(result.result, "results"):

@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from kefu import warehouse
-from kefu.build import BuildError, BuildWindow, build, dbt_env
+from kefu.build import BuildError, BuildWindow, build, dbt_env, parsed_once
 from kefu.checks import CheckReport, run_checks
 from kefu.loader import LoadReport, load_landing
 from kefu.lock import warehouse_lock
@@ -385,7 +385,7 @@ def run_nightly(
 ) -> NightlyOutcome:
     """Load the landing zone, rebuild the refresh window, run the checks, publish; all
     under the warehouse lock."""
-    with warehouse_lock(db_path, "kefu run-nightly", lock_timeout):
+    with warehouse_lock(db_path, "kefu run-nightly", lock_timeout), parsed_once():
         return _night(db_path, landing_dir, as_of, publish_path)
 
 

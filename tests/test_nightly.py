@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -382,6 +383,16 @@ def test_a_window_night_keeps_the_seed_tables_of_the_last_build(nights):
     log = nights["second_dbt_log"]
     assert "Began running node model.kefu.shop_daily_kpis" in log
     assert "Began running node seed.kefu." not in log
+
+
+def test_a_night_parses_the_dbt_project_once_for_its_build_and_its_checks(nights):
+    """kefu.build.parsed_once: the window night runs `dbt parse`, then its build and its
+    data tests on that manifest; dbt logs one parse of the project, not one per command."""
+    log = nights["second_dbt_log"]
+    commands = re.findall(r"Command `cli (\w+)` succeeded", log)
+    assert commands == ["parse", "build", "test"]
+    parses = re.findall(r"Partial parsing enabled:|Unable to do partial parsing", log)
+    assert len(parses) == 1
 
 
 def test_a_window_build_keeps_the_seed_tables_only_while_the_seed_files_are_the_same(
