@@ -254,6 +254,16 @@ def makes_tables_anew(window: BuildWindow, every_model: bool) -> bool:
     return window.every_day and every_model
 
 
+def refuse_windowed_full_refresh(window: BuildWindow, full_refresh: bool) -> None:
+    """A full refresh of a window is refused (BuildError): tables made anew hold what
+    their query reads, and the marts read the window's days only."""
+    if full_refresh and not window.every_day:
+        raise BuildError(
+            "a full refresh makes every table anew, so it builds every day, not a window"
+            f" ({window.start} … {window.end})"
+        )
+
+
 def build(
     db_path: Path,
     window: BuildWindow = BuildWindow(),
@@ -268,6 +278,7 @@ def build(
     Without data_tests, the data tests are left to a `kefu check` that follows (the
     nightly), so that each runs once. Without seeds, the seed tables are the last
     build's (the caller knows the seed files are the same)."""
+    refuse_windowed_full_refresh(window, full_refresh)
     args = ["build"]
     if not data_tests:
         args += WITHOUT_TESTS

@@ -26,7 +26,14 @@ from pathlib import Path
 import duckdb
 
 from kefu import warehouse
-from kefu.build import BuildError, BuildWindow, build, dbt_env, parsed_once
+from kefu.build import (
+    BuildError,
+    BuildWindow,
+    build,
+    dbt_env,
+    parsed_once,
+    refuse_windowed_full_refresh,
+)
 from kefu.checks import CheckReport, run_checks
 from kefu.loader import LoadReport, load_landing
 from kefu.lock import warehouse_lock
@@ -258,6 +265,7 @@ def build_recorded(
     """Build, recorded in raw.build_runs: 'started' before dbt runs, 'built' once it
     succeeded (then `load_run_ids` count as taken in); the build_id. Without data_tests
     the caller runs them (kefu.checks.run_checks over the same window)."""
+    refuse_windowed_full_refresh(window, full_refresh)  # before a build is recorded
     try:
         ensure_raw_schema(db_path, every_day=window.every_day)
     except PseudonymKeyError as exc:

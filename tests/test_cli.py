@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pytest
 
+from kefu.build import BuildError, BuildWindow, build
 from kefu.cli import main
+from kefu.nightly import build_recorded
 from tests.support import msg, write_raw
 
 # Every published mart has rows on the demo data (the dbt tests that ran inside the
@@ -128,6 +131,15 @@ def test_a_build_of_every_day_makes_the_incremental_tables_anew(tmp_path):
     assert marked() == [False, False]
     mark()
     assert main(["build", "--db", str(db_path), *day, "--full-refresh"]) == 2
+    one_day = BuildWindow(dt.date(2026, 5, 1), dt.date(2026, 5, 1))
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        builds = con.execute("select count(*) from raw.build_runs").fetchone()
+    with pytest.raises(BuildError, match="builds every day, not a window"):
+        build(db_path, one_day, full_refresh=True)
+    with pytest.raises(BuildError, match="builds every day, not a window"):
+        build_recorded(db_path, one_day, [], "test", full_refresh=True)
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.build_runs").fetchone() == builds
     assert marked() == [True, True]  # refused: nothing built
     assert main(["build", "--db", str(db_path), "--full-refresh"]) == 0
     assert marked() == [False, False]
