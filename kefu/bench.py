@@ -11,6 +11,7 @@ beside it. Nothing here asserts a time: the numbers are printed, not judged.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -248,6 +249,10 @@ def _legend() -> str:
 # WINDOW_DAYS days as a night does; `noop` is `kefu run-nightly` with nothing new to load;
 # `baseline` is one hand-written DuckDB query over raw.messages (see BASELINE_SQL).
 HISTORY_PHASES = ("full", "window", "noop", "baseline")
+# The no-op night runs this many times, each in its own process, and counts by its median:
+# it is about a second, most of it importing Python modules, whose time alone varies by
+# ±0.3 s from one process to the next on this machine (docs/performance.md, ninth pass).
+NOOP_RUNS = 3
 HISTORY_DAYS = 120  # the long warehouse's days when --days is not given
 WINDOW_DAYS = 5
 SHORT_DAYS = 30
@@ -373,7 +378,13 @@ def run_history_bench(
             _remove_published(folder)
             messages = size_days * per_day
             for phase in ("generate", "load", *HISTORY_PHASES):
-                result = _run_phase(label, phase, messages, seed, landing, db_path, size_days)
+                runs = NOOP_RUNS if phase == "noop" else 1
+                result = median_result(
+                    [
+                        _run_phase(label, phase, messages, seed, landing, db_path, size_days)
+                        for _ in range(runs)
+                    ]
+                )
                 results.append(result)
                 print(_row(result, None), flush=True)
                 if not result.ok:
@@ -385,12 +396,32 @@ def run_history_bench(
     print("\n".join(goal_rows(history_goals("short", "long"), results)))
     print(
         "phase_s: the phase inside its process; peak_rss_mb: the process's peak resident "
-        "memory; ratios: phase_s over phase_s."
+        f"memory; ratios: phase_s over phase_s; noop: the median of {NOOP_RUNS} runs"
+        " (their times: "
+        + "; ".join(f"{r.label} {r.note}" for r in results if r.phase == "noop")
+        + ")."
     )
     failed = [r for r in results if not r.ok]
     for result in failed:
         print(f"kefu bench: {result.label} {result.phase} failed: {result.note}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def median_result(runs: list[PhaseResult]) -> PhaseResult:
+    """One phase run several times: the run of the median phase time (the upper middle of
+    an even count), with the peak memory of them all and every run's time in its note;
+    a failed run stands for the phase. One run: itself."""
+    if len(runs) == 1:
+        return runs[0]
+    failed = [run for run in runs if not run.ok]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda run: run.seconds)
+    middle = ordered[len(ordered) // 2]
+    times = ", ".join(f"{run.seconds:.2f}" for run in runs)
+    return dataclasses.replace(
+        middle, peak_rss_mb=max(run.peak_rss_mb for run in runs), note=f"{times} s"
+    )
 
 
 def _remove_published(folder: Path) -> None:

@@ -15,6 +15,7 @@ from kefu.bench import (
     check_history_args,
     goal_rows,
     history_goals,
+    median_result,
 )
 from kefu.cli import main
 
@@ -48,6 +49,21 @@ def test_goal_rows_say_na_for_a_missing_or_failed_phase():
     assert goal_rows(goals, [_result("a", "x", 1.0)])[1].split()[-2:] == ["2.0", "n/a"]
     failed = [_result("a", "x", 1.0), _result("a", "y", 1.0, ok=False)]
     assert goal_rows(goals, failed)[1].split()[-2:] == ["2.0", "n/a"]
+
+
+def test_a_phase_run_several_times_counts_by_its_median_run():
+    runs = [
+        PhaseResult("long", "noop", 1_000, True, 1.4, 2.4, 300.0),
+        _result("long", "noop", 0.9),
+        _result("long", "noop", 1.1),
+    ]
+    median = median_result(runs)
+    assert (median.seconds, median.wall_s) == (1.1, 2.1)  # the middle run, whole
+    assert median.peak_rss_mb == 300.0  # the highest of the three
+    assert median.note == "1.40, 0.90, 1.10 s"
+    assert median_result(runs[:1]) is runs[0]
+    failed = [*runs, _result("long", "noop", 0.5, ok=False)]
+    assert median_result(failed).ok is False
 
 
 @pytest.mark.parametrize(
