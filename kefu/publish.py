@@ -345,7 +345,7 @@ def _write_mart_parquet(
                 kept = unchanged
                 files = {name: query for name, query in files.items() if name not in kept}
     fresh = set(files)
-    if column is not None and len(files) > 1:
+    if column is not None and len(files) > 1 and PARTS not in columns:
         keys = {name: name.removeprefix(f"{table}-").removesuffix(".parquet") for name in files}
         wanted = set(keys.values())
         written = _write_months(con, folder, table, column, wanted, every=wanted == months)
@@ -359,8 +359,10 @@ def _write_mart_parquet(
         (folder / stale).unlink(missing_ok=True)
 
 
-# The partition column of a mart's one-pass Parquet write, and its temporary folder's
-# name (`.kefu_month.<pid>.tmp` in the mart's folder).
+# The partition column of a mart's one-pass Parquet write (a mart with a column of that
+# name is written month by month), and its temporary folder's name (`.kefu_month.<pid>.tmp`
+# in the mart's folder, its files named `*.tmp`: a reader globbing `**/*.parquet` or
+# listing the folder's subfolders never takes them for a month's file).
 PARTS = "kefu_month"
 
 
@@ -379,10 +381,11 @@ def _write_months(
     written (the caller writes it alone), so each month stays one file."""
     source = f"marts.{_quoted(table)}"
     key = _month_key(column)
-    where, values = "", []
+    where = ""
     if not every:
-        where = f" where {key} in ({', '.join('?' for _ in keys)})"
-        values = sorted(keys)
+        # Date ranges, which DuckDB prunes row groups with (a month key per row would
+        # read the whole mart).
+        where = " where " + " or ".join(f"({_in_month(column, month)})" for month in sorted(keys))
     parts = folder / f".{PARTS}.{os.getpid()}.tmp"
     shutil.rmtree(parts, ignore_errors=True)
     literal = str(parts).replace("'", "''")
@@ -394,11 +397,10 @@ def _write_months(
     try:
         con.execute(
             f"copy (select *, {key} as {PARTS} from {source}{where}) to '{literal}'"
-            f" (format parquet, partition_by ({PARTS}))",
-            values,
+            f" (format parquet, partition_by ({PARTS}), file_extension 'tmp')"
         )
         for month in parts.glob(f"{PARTS}=*"):
-            found = list(month.glob("*.parquet"))
+            found = list(month.glob("*.tmp"))
             if len(found) == 1:
                 name = month.name.removeprefix(f"{PARTS}=")
                 if name in keys:

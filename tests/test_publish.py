@@ -141,7 +141,7 @@ def test_a_dated_mart_is_written_in_one_pass_and_a_split_month_left_to_the_calle
     file each with the month's rows and the mart's own columns; a month DuckDB split over
     several files (forced here by its open-file limit) is not written, and nothing of the
     pass is left behind."""
-    from kefu.publish import PARTS, _write_months
+    from kefu.publish import PARTS, _write_mart_parquet, _write_months
 
     folder = tmp_path / "daily"
     folder.mkdir()
@@ -166,6 +166,21 @@ def test_a_dated_mart_is_written_in_one_pass_and_a_split_month_left_to_the_calle
             "2026-05"
         }
         assert (folder / "daily-2026-04.parquet").stat().st_mtime_ns == before
+
+        # A mart with a column of the pass's partition name: written month by month, whole.
+        odd = tmp_path / "odd"
+        odd.mkdir()
+        con.execute(
+            "create table marts.odd as select v, biz_date, 'x' as kefu_month from marts.daily"
+        )
+        _write_mart_parquet(con, odd, "odd", ["v", "biz_date", "kefu_month"], None)
+        assert _names(odd) == {"odd-2026-04.parquet", "odd-2026-05.parquet"}
+        assert con.execute(
+            f"select count(*), min(kefu_month) from '{odd}/*.parquet'"
+        ).fetchone() == (
+            30000,
+            "x",
+        )
 
         split = tmp_path / "split"
         split.mkdir()
