@@ -97,10 +97,11 @@ _PARSED: dict[str, Any] | None = None
 @contextlib.contextmanager
 def parsed_once() -> Iterator[None]:
     """dbt commands run inside parse the project once, before the first of them, instead
-    of once each: a night's build and its data tests share dbt's manifest (loading it
-    and writing manifest.json again costs about 2.5 s). The project's files must not
-    change inside (the nightly's do not); the window may, since dbt reads it from the
-    environment when it compiles each node, not when it parses."""
+    of once each: a night's build and its data tests share dbt's parsed project
+    (loading it again cost about 2 s a night). The project's files must not change
+    inside (the nightly's do not); the window may, since dbt reads it from the
+    environment when it compiles each node, not when it parses. A project with an
+    ephemeral model is parsed by each command as before (shareable)."""
     global _PARSED
     outer = _PARSED is not None
     if not outer:
@@ -110,6 +111,16 @@ def parsed_once() -> Iterator[None]:
     finally:
         if not outer:
             _PARSED = None
+
+
+def shareable(manifest: Any) -> bool:
+    """Whether dbt commands may share this parsed project: not when it has an ephemeral
+    model. dbt compiles nodes in place on its manifest and injects an ephemeral model's
+    CTE once, so a second command would run the first one's window in that CTE."""
+    return not any(
+        getattr(node.config, "materialized", None) == "ephemeral"
+        for node in manifest.nodes.values()
+    )
 
 
 def _invoke_dbt(db_path: Path, args: list[str], window: BuildWindow | None) -> Any:
@@ -126,7 +137,7 @@ def _invoke_dbt(db_path: Path, args: list[str], window: BuildWindow | None) -> A
             if manifest is None:
                 parsed = dbtRunner(callbacks=progress.dbt_callbacks()).invoke(["parse", *where])
                 # A project that does not parse: the command itself says so below.
-                if parsed.success:
+                if parsed.success and shareable(parsed.result):
                     manifest = _PARSED[env["DBT_TARGET_PATH"]] = parsed.result
         runner = dbtRunner(manifest=manifest, callbacks=progress.dbt_callbacks())
         return runner.invoke([*args, *where])

@@ -29,7 +29,7 @@ import duckdb
 import pytest
 
 from kefu import warehouse
-from kefu.build import BuildWindow
+from kefu.build import BuildWindow, shareable
 from kefu.cli import main
 from kefu.loader import load_landing
 from kefu.nightly import (
@@ -393,6 +393,22 @@ def test_a_night_parses_the_dbt_project_once_for_its_build_and_its_checks(nights
     assert commands == ["parse", "build", "test"]
     parses = re.findall(r"Partial parsing enabled:|Unable to do partial parsing", log)
     assert len(parses) == 1
+
+
+def test_a_project_with_an_ephemeral_model_is_parsed_by_each_command():
+    """kefu.build.shareable: dbt injects an ephemeral model's CTE into a node once, on the
+    shared manifest, so the checks would run the build's window in it."""
+    from types import SimpleNamespace
+
+    def manifest(*materialized: str) -> SimpleNamespace:
+        nodes = {
+            f"model.kefu.m{index}": SimpleNamespace(config=SimpleNamespace(materialized=kind))
+            for index, kind in enumerate(materialized)
+        }
+        return SimpleNamespace(nodes=nodes)
+
+    assert shareable(manifest("view", "incremental", "table"))
+    assert not shareable(manifest("view", "ephemeral"))
 
 
 def test_a_window_build_keeps_the_seed_tables_only_while_the_seed_files_are_the_same(
