@@ -378,13 +378,14 @@ def run_history_bench(
             _remove_published(folder)
             messages = size_days * per_day
             for phase in ("generate", "load", *HISTORY_PHASES):
-                runs = NOOP_RUNS if phase == "noop" else 1
-                result = median_result(
-                    [
+                runs: list[PhaseResult] = []
+                while len(runs) < (NOOP_RUNS if phase == "noop" else 1):
+                    runs.append(
                         _run_phase(label, phase, messages, seed, landing, db_path, size_days)
-                        for _ in range(runs)
-                    ]
-                )
+                    )
+                    if not runs[-1].ok:
+                        break
+                result = median_result(runs)
                 results.append(result)
                 print(_row(result, None), flush=True)
                 if not result.ok:
@@ -394,12 +395,11 @@ def run_history_bench(
             shutil.rmtree(root, ignore_errors=True)
     print()
     print("\n".join(goal_rows(history_goals("short", "long"), results)))
+    noops = "; ".join(f"{r.label} {r.note}" for r in results if r.phase == "noop" and r.ok)
     print(
         "phase_s: the phase inside its process; peak_rss_mb: the process's peak resident "
         f"memory; ratios: phase_s over phase_s; noop: the median of {NOOP_RUNS} runs"
-        " (their times: "
-        + "; ".join(f"{r.label} {r.note}" for r in results if r.phase == "noop")
-        + ")."
+        + (f" (their times: {noops})." if noops else ".")
     )
     failed = [r for r in results if not r.ok]
     for result in failed:
