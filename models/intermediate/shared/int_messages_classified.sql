@@ -32,6 +32,27 @@ non_system as (
     where sender_role <> 'system'
 ),
 
+-- Each local day's shift to UTC of each shop, on the days its clock does not change:
+-- those days' instants are one addition, not three time-zone conversions (issue 13).
+shop_days as (
+    select
+        message_days.shop_id,
+        int_shops_completed.timezone,
+        message_days.biz_date
+    from (
+        select distinct
+            shop_id,
+            biz_date
+        from non_system
+    ) as message_days
+    inner join int_shops_completed
+        on message_days.shop_id = int_shops_completed.shop_id
+),
+
+steady_shifts as (
+    {{ kefu_steady_shifts('shop_days') }}
+),
+
 keyword_hits as (
     select distinct
         non_system.shop_id,
@@ -58,7 +79,8 @@ classified as (
         stg_exports__filters.buyer_id is not null as is_listed_buyer,
         non_system.biz_date,
         non_system.sent_at,
-        {{ kefu_instant('non_system.sent_at', 'int_shops_completed.timezone') }} as sent_instant
+        {{ kefu_instant_on_day('non_system.sent_at', 'int_shops_completed.timezone', 'steady_shifts.utc_shift_s') }}
+            as sent_instant
     from non_system
     inner join int_shops_completed
         on non_system.shop_id = int_shops_completed.shop_id
@@ -68,6 +90,9 @@ classified as (
     left join stg_exports__filters
         on non_system.shop_id = stg_exports__filters.shop_id
             and non_system.buyer_id = stg_exports__filters.buyer_id
+    left join steady_shifts
+        on non_system.shop_id = steady_shifts.shop_id
+            and non_system.biz_date = steady_shifts.biz_date
 )
 
 select * from classified

@@ -68,8 +68,31 @@ message_topics as (
     from stg_exports__messages
 ),
 
--- The instant only of the messages with a keyword: the shop's time zone costs three
--- ICU conversions per message (issue 13).
+-- The instant only of the messages with a keyword, and on a day without a clock change
+-- through the day's shift to UTC: the shop's time zone costs three ICU conversions per
+-- message otherwise (issue 13). The days are read from the receptions (every buyer
+-- message has one), not from the messages a second time; a day left out is converted
+-- per message.
+shop_days as (
+    select
+        reception_days.shop_id,
+        int_shops_completed.timezone,
+        reception_days.biz_date
+    from (
+        select distinct
+            shop_id,
+            biz_date
+        from {{ ref('int_receptions_filtered') }}
+        where {{ kefu_in_window('biz_date') }}
+    ) as reception_days
+    inner join int_shops_completed
+        on reception_days.shop_id = int_shops_completed.shop_id
+),
+
+steady_shifts as (
+    {{ kefu_steady_shifts('shop_days') }}
+),
+
 keyword_hits as (
     select
         message_topics.shop_id,
@@ -78,10 +101,14 @@ keyword_hits as (
         message_topics.message_id,
         message_topics.topic,
         message_topics.biz_date,
-        {{ kefu_instant('message_topics.sent_at', 'int_shops_completed.timezone') }} as sent_instant
+        {{ kefu_instant_on_day('message_topics.sent_at', 'int_shops_completed.timezone', 'steady_shifts.utc_shift_s') }}
+            as sent_instant
     from message_topics
     inner join int_shops_completed
         on message_topics.shop_id = int_shops_completed.shop_id
+    left join steady_shifts
+        on message_topics.shop_id = steady_shifts.shop_id
+            and message_topics.biz_date = steady_shifts.biz_date
     where message_topics.topic is not null
 ),
 
