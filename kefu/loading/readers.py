@@ -22,9 +22,7 @@ from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
 import duckdb
-import openpyxl
 import pyarrow as pa
-from openpyxl.utils.exceptions import InvalidFileException
 
 from kefu.loading.landing import LandingFile
 from kefu.loading.sql import quote_identifier, scalar, short_error, sql_literal
@@ -302,23 +300,33 @@ def read_jsonl(
 
 # xlsx ------------------------------------------------------------------------------------
 
-XLSX_ERRORS = (zipfile.BadZipFile, InvalidFileException, ParseError, KeyError, ValueError, OSError)
-
 
 def read_xlsx(
     con: duckdb.DuckDBPyConnection, landing_file: LandingFile, fp: Fingerprint, workdir: Path
 ) -> Source:
     """First sheet; row 1 is the header; fully empty rows are skipped (their lines kept)."""
+    # Imported here: a night without a workbook to read does not pay for openpyxl (0.17 s).
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    unreadable = (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        ParseError,
+        KeyError,
+        ValueError,
+        OSError,
+    )
     try:
         workbook = openpyxl.load_workbook(landing_file.path, read_only=True, data_only=True)
-    except XLSX_ERRORS as exc:
+    except unreadable as exc:
         raise FileRejected(f"cannot be read as xlsx: {type(exc).__name__}: {exc}") from exc
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # the stored size may be wrong: read every row there is
         rows = sheet.iter_rows(values_only=True)
         headers, lines, records = xlsx_records(rows)
-    except XLSX_ERRORS as exc:
+    except unreadable as exc:
         raise FileRejected(f"cannot be read as xlsx: {type(exc).__name__}: {exc}") from exc
     finally:
         workbook.close()
