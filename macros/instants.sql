@@ -35,7 +35,7 @@
     not change: utc_shift_s, the same at each quarter hour from 00:00 to 24:00 (no zone
     changes its offset twice within 15 minutes). A day with a clock change is left out.
     Adding the shift to a wall time of such a day gives kefu_instant's answer without
-    three ICU conversions per row (about 5 s of a year's 18 million messages, issue 13);
+    four ICU conversions per row (about 5 s of a year's 18 million messages, issue 13);
     kefu_instant_on_day takes it. Spark converts each row through java.time, cheaply:
     no day is listed there. -#}
 {% macro kefu_steady_shifts(days) -%}

@@ -19,12 +19,14 @@ from kefu.build import BuildWindow, build
 from tests.support import msg, query, write_raw
 
 # Zones whose rules have not changed for years (ICU's copy and Python's agree): no
-# clock change, whole-hour changes before and after midnight UTC, a half-hour change
-# (Lord Howe), and offsets of 5:45 and 9:30.
+# clock change, whole-hour changes before and after midnight UTC, a change at local
+# midnight (the Azores skip and repeat 00:00-00:59), a half-hour change (Lord Howe),
+# and offsets of 5:45 and 9:30.
 ZONES = {
     "shanghai": "Asia/Shanghai",
     "new_york": "America/New_York",
     "london": "Europe/London",
+    "azores": "Atlantic/Azores",
     "lord_howe": "Australia/Lord_Howe",
     "kathmandu": "Asia/Kathmandu",
     "adelaide": "Australia/Adelaide",
@@ -54,6 +56,7 @@ def test_days_to_cover() -> None:
         "shanghai": 0,
         "new_york": 2,
         "london": 2,
+        "azores": 2,
         "lord_howe": 2,
         "kathmandu": 0,
         "adelaide": 2,
@@ -122,6 +125,41 @@ def test_the_change_days_hold_skipped_and_repeated_wall_times(classified) -> Non
                 repeated += 1
             else:
                 skipped += 1
-    # 4 zones x (1 skipped + 1 repeated hour, half an hour at Lord Howe) at one message
+    # 5 zones x (1 skipped + 1 repeated hour, half an hour at Lord Howe) at one message
     # per 9 min 17 s: at least 3 of each per whole hour.
-    assert skipped >= 10 and repeated >= 10
+    assert skipped >= 12 and repeated >= 12
+
+
+def test_the_days_without_a_change_are_read_through_one_shift(classified) -> None:
+    """The shortcut is taken: the model's own compiled SQL lists every day without a
+    clock change with its shift to UTC (Shanghai -8 h, Kathmandu -5:45, New York in
+    May -4 h, ...) and leaves out each change day, whose messages are converted one by
+    one."""
+    db_path, messages = classified
+    compiled = (
+        db_path.parent
+        / ".dbt"
+        / db_path.stem
+        / "target"
+        / "compiled"
+        / "kefu"
+        / "models"
+        / "intermediate"
+        / "shared"
+        / "int_messages_classified.sql"
+    ).read_text(encoding="utf-8")
+    body, final = compiled.rsplit("select * from classified", 1)
+    assert final.strip() == ""
+    listed = {
+        (row["shop_id"], row["biz_date"]): row["utc_shift_s"]
+        for row in query(db_path, body + "select * from steady_shifts")
+    }
+    days = {(m["shop_id"], m["sent_at"].date()) for m in messages}
+    expected = {}
+    for shop, day in days:
+        if day in change_days(ZONES[shop]):
+            continue
+        noon = dt.datetime.combine(day, dt.time(12), ZoneInfo(ZONES[shop]))
+        expected[(shop, day)] = -int(noon.utcoffset().total_seconds())
+    assert listed == expected
+    assert listed[("kathmandu", dt.date(YEAR, 5, 20))] == -(5 * 3600 + 45 * 60)

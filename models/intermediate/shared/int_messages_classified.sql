@@ -33,7 +33,7 @@ non_system as (
 ),
 
 -- Each local day's shift to UTC of each shop, on the days its clock does not change:
--- those days' instants are one addition, not three time-zone conversions (issue 13).
+-- those days' instants are one addition, not four time-zone conversions (issue 13).
 shop_days as (
     select
         message_days.shop_id,

@@ -69,7 +69,7 @@ message_topics as (
 ),
 
 -- The instant only of the messages with a keyword, and on a day without a clock change
--- through the day's shift to UTC: the shop's time zone costs three ICU conversions per
+-- through the day's shift to UTC: the shop's time zone costs four ICU conversions per
 -- message otherwise (issue 13). The days are read from the receptions (every buyer
 -- message has one), not from the messages a second time; a day left out is converted
 -- per message.
