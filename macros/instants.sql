@@ -31,23 +31,23 @@
 {%- endmacro %}
 
 {#- The shift from local wall time to UTC, in whole seconds, of each local day of
-    `days` (a relation with shop_id, timezone, biz_date) on which the shop's clock does
-    not change: utc_shift_s, the same at each quarter hour from 00:00 to 24:00 (no zone
+    `days` (a relation of distinct shop_id, biz_date; the zone is the shop's in `shops`,
+    a relation with shop_id and timezone) on which the shop's clock does not change: utc_shift_s, the same at each quarter hour from 00:00 to 24:00 (no zone
     changes its offset twice within 15 minutes). A day with a clock change is left out.
     Adding the shift to a wall time of such a day gives kefu_instant's answer without
     four ICU conversions per row (about 5 s of a year's 18 million messages, issue 13);
     kefu_instant_on_day takes it. Spark converts each row through java.time, cheaply:
     no day is listed there. -#}
-{% macro kefu_steady_shifts(days) -%}
+{% macro kefu_steady_shifts(days, shops) -%}
     {#- Outside dbt (sqlfluff) the DuckDB spelling, as macros/cross_db/functions.sql. -#}
     {%- if target is defined -%}
-        {{ return(adapter.dispatch('kefu_steady_shifts', 'kefu')(days)) }}
+        {{ return(adapter.dispatch('kefu_steady_shifts', 'kefu')(days, shops)) }}
     {%- else -%}
-        {{ return(default__kefu_steady_shifts(days)) }}
+        {{ return(default__kefu_steady_shifts(days, shops)) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__kefu_steady_shifts(days) -%}
+{% macro default__kefu_steady_shifts(days, shops) -%}
     select
         shop_id,
         biz_date,
@@ -62,11 +62,13 @@
             ) as shift_s
         from (
             select
-                shop_id,
-                timezone,
-                biz_date,
-                cast(biz_date as timestamp) + to_minutes(15 * quarter_hours.quarter) as sample_at
-            from {{ days }}
+                shop_days.shop_id,
+                shop_zones.timezone,
+                shop_days.biz_date,
+                cast(shop_days.biz_date as timestamp) + to_minutes(15 * quarter_hours.quarter) as sample_at
+            from {{ days }} as shop_days
+            inner join {{ shops }} as shop_zones
+                on shop_days.shop_id = shop_zones.shop_id
             cross join range(0, 97) as quarter_hours (quarter)
         ) as samples
     ) as sampled
@@ -74,7 +76,7 @@
     having min(shift_s) = max(shift_s)
 {%- endmacro %}
 
-{% macro spark__kefu_steady_shifts(days) -%}
+{% macro spark__kefu_steady_shifts(days, shops) -%}
     select
         shop_id,
         biz_date,

@@ -34,23 +34,15 @@ non_system as (
 
 -- Each local day's shift to UTC of each shop, on the days its clock does not change:
 -- those days' instants are one addition, not four time-zone conversions (issue 13).
-shop_days as (
-    select
-        message_days.shop_id,
-        int_shops_completed.timezone,
-        message_days.biz_date
-    from (
-        select distinct
-            shop_id,
-            biz_date
-        from non_system
-    ) as message_days
-    inner join int_shops_completed
-        on message_days.shop_id = int_shops_completed.shop_id
+message_days as (
+    select distinct
+        shop_id,
+        biz_date
+    from non_system
 ),
 
 steady_shifts as (
-    {{ kefu_steady_shifts('shop_days') }}
+    {{ kefu_steady_shifts('message_days', 'int_shops_completed') }}
 ),
 
 keyword_hits as (

@@ -73,24 +73,16 @@ message_topics as (
 -- message otherwise (issue 13). The days are read from the receptions (every buyer
 -- message has one), not from the messages a second time; a day left out is converted
 -- per message.
-shop_days as (
-    select
-        reception_days.shop_id,
-        int_shops_completed.timezone,
-        reception_days.biz_date
-    from (
-        select distinct
-            shop_id,
-            biz_date
-        from {{ ref('int_receptions_filtered') }}
-        where {{ kefu_in_window('biz_date') }}
-    ) as reception_days
-    inner join int_shops_completed
-        on reception_days.shop_id = int_shops_completed.shop_id
+reception_days as (
+    select distinct
+        shop_id,
+        biz_date
+    from {{ ref('int_receptions_filtered') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 steady_shifts as (
-    {{ kefu_steady_shifts('shop_days') }}
+    {{ kefu_steady_shifts('reception_days', 'int_shops_completed') }}
 ),
 
 keyword_hits as (
