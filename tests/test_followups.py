@@ -107,3 +107,41 @@ def test_closed_statuses_come_from_the_seed(warehouse):
     )
     values = {row["status_value"] for row in closed}
     assert {"交易关闭", "已关闭", "已取消", "closed", "cancelled", "TRADE_CLOSED"} <= values
+
+
+# A shop in New York, the as-of day just after its clock skipped an hour (2026-03-08
+# 02:00 EST -> 03:00 EDT): 72 hours before the end of 03-09 is 03-06 23:00 local, not
+# 03-07 00:00. The model reads only the orders of the window's last days (issue 13); an
+# order on the window's edge is still listed, and the hours are counted on instants.
+AS_OF_NEW_YORK = dt.date(2026, 3, 9)
+
+
+@pytest.fixture(scope="module")
+def new_york(tmp_path_factory):
+    db = tmp_path_factory.mktemp("followups_ny") / "w.duckdb"
+    data = {"shops": [{"shop_id": "ny", "platform": "taobao", "timezone": "America/New_York"}]}
+    data["messages"], data["orders"] = [], []
+    for order_id, created in [
+        ("in", "2026-03-08 12:00:00"),  # 36 h to 03-10 00:00 EDT
+        ("edge", "2026-03-06 23:00:00"),  # 72 h: a wall-time day count would drop it
+        ("past", "2026-03-06 22:00:00"),  # 73 h
+        ("older", "2026-03-01 10:00:00"),  # long past the window
+    ]:
+        order_messages, row = served_order("ny", order_id, created)
+        data["messages"] += order_messages
+        data["orders"].append(row)
+    write_raw(db, data)
+    build(db, BuildWindow(as_of=AS_OF_NEW_YORK), select="+unpaid_order_followups")
+    return db
+
+
+def test_followups_count_the_payment_window_on_instants_across_a_clock_change(new_york):
+    rows = query(
+        new_york,
+        "select followup_rank, order_id, hours_waited from marts.unpaid_order_followups"
+        " order by followup_rank",
+    )
+    assert rows == [
+        {"followup_rank": 1, "order_id": "in", "hours_waited": 36.0},
+        {"followup_rank": 2, "order_id": "edge", "hours_waited": 72.0},
+    ]

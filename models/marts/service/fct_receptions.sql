@@ -11,6 +11,7 @@ int_receptions_measured as (
 
 int_receptions_inquired as (
     select * from {{ ref('int_receptions_inquired') }}
+    where {{ kefu_in_window('biz_date') }}
 ),
 
 windowed as (
