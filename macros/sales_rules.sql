@@ -15,10 +15,14 @@
     ({{ date_column }} - cast({{ days_column }} as integer))
 {%- endmacro %}
 
-{#- One credit of docs/metrics.md §5.2, as a select of (shop_id, order_id, agent_id):
-    the account of the latest serving reply at or before `anchor_at` of each
-    order of `orders`, in a reception dated from `anchor_date` −
-    consult_window_days on; agent_id NULL when there is none.
+{#- The credits of docs/metrics.md §5.2, as a select of (shop_id, order_id, anchor,
+    agent_id): for each row of `anchors` (shop_id, order_id, buyer_id,
+    consult_window_days, anchor, anchor_at, anchor_date), the account of the latest
+    serving reply at or before anchor_at, in a reception dated from anchor_date −
+    consult_window_days on; agent_id NULL when there is none. int_orders_credited
+    passes each order twice, anchor 'order' at its creation and 'payment' at its
+    payment: one pass over the replies for both credits (issue 13: a year's query
+    4.5-4.8 s -> 3.5-3.6 s, against one pass per credit).
 
     `serving_instants` holds one row per (shop_id, buyer_id, sent_at) with the
     smallest agent_id replying at that instant (the tie rule), so an ASOF join
@@ -26,28 +30,29 @@
     every order of the buyer. A reply older than the window is the latest one
     only when every other is older still, so checking the window after the
     join is exact. -#}
-{% macro kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date) -%}
+{% macro kefu_latest_serving_account(anchors, serving_instants) -%}
     {%- if target is defined -%}
-        {{ return(adapter.dispatch('kefu_latest_serving_account', 'kefu')(orders, serving_instants, anchor_at, anchor_date)) }}
+        {{ return(adapter.dispatch('kefu_latest_serving_account', 'kefu')(anchors, serving_instants)) }}
     {%- else -%}
-        {{ return(default__kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date)) }}
+        {{ return(default__kefu_latest_serving_account(anchors, serving_instants)) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date) -%}
+{% macro default__kefu_latest_serving_account(anchors, serving_instants) -%}
     select
-        {{ orders }}.shop_id,
-        {{ orders }}.order_id,
+        {{ anchors }}.shop_id,
+        {{ anchors }}.order_id,
+        {{ anchors }}.anchor,
         case
             when {{ serving_instants }}.biz_date
-                >= {{ kefu_consult_window_start(orders ~ '.' ~ anchor_date, orders ~ '.consult_window_days') }}
+                >= {{ kefu_consult_window_start(anchors ~ '.anchor_date', anchors ~ '.consult_window_days') }}
                 then {{ serving_instants }}.agent_id
         end as agent_id
-    from {{ orders }}
+    from {{ anchors }}
     asof left join {{ serving_instants }}
-        on {{ orders }}.shop_id = {{ serving_instants }}.shop_id
-        and {{ orders }}.buyer_id = {{ serving_instants }}.buyer_id
-        and {{ orders }}.{{ anchor_at }} >= {{ serving_instants }}.sent_at
+        on {{ anchors }}.shop_id = {{ serving_instants }}.shop_id
+        and {{ anchors }}.buyer_id = {{ serving_instants }}.buyer_id
+        and {{ anchors }}.anchor_at >= {{ serving_instants }}.sent_at
 {%- endmacro %}
 
 {#- Conversion counts of docs/metrics.md §4 over received receptions of

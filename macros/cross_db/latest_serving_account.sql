@@ -4,10 +4,11 @@
     time (a reply at `anchor_at` counts), and each order takes the last instant
     seen before it (last(…, true) skips the orders' NULLs). One sort per buyer, no
     pairing of every reply with every order; the same rows as the ASOF join. -#}
-{% macro spark__kefu_latest_serving_account(orders, serving_instants, anchor_at, anchor_date) -%}
+{% macro spark__kefu_latest_serving_account(anchors, serving_instants) -%}
     select
         shop_id,
         order_id,
+        anchor,
         case
             when latest_biz_date >= {{ kefu_consult_window_start('anchor_date', 'consult_window_days') }}
                 then latest_agent_id
@@ -16,6 +17,7 @@
         select
             shop_id,
             order_id,
+            anchor,
             is_order,
             anchor_date,
             consult_window_days,
@@ -26,18 +28,20 @@
                 shop_id,
                 buyer_id,
                 order_id,
+                anchor,
                 cast(null as string) as agent_id,
                 true as is_order,
                 consult_window_days,
-                {{ anchor_date }} as anchor_date,
+                anchor_date,
                 cast(null as date) as biz_date,
-                {{ anchor_at }} as event_at
-            from {{ orders }}
+                anchor_at as event_at
+            from {{ anchors }}
             union all
             select
                 shop_id,
                 buyer_id,
                 cast(null as string) as order_id,
+                cast(null as string) as anchor,
                 agent_id,
                 false as is_order,
                 cast(null as integer) as consult_window_days,

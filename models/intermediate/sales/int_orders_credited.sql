@@ -92,12 +92,42 @@ serving_instants as (
         int_serving_replies.sent_at
 ),
 
+-- Each order's two anchors: its creation (the order credit) and, when paid, its
+-- payment (the payment credit), credited in one pass over the replies.
+credit_anchors as (
+    select
+        shop_id,
+        order_id,
+        buyer_id,
+        consult_window_days,
+        'order' as anchor,
+        created_at as anchor_at,
+        created_date as anchor_date
+    from orders_with_rules
+    union all
+    select
+        shop_id,
+        order_id,
+        buyer_id,
+        consult_window_days,
+        'payment' as anchor,
+        paid_at as anchor_at,
+        paid_date as anchor_date
+    from paid_orders
+),
+
+anchor_credits as (
+    {{ kefu_latest_serving_account('credit_anchors', 'serving_instants') }}
+),
+
 order_credits as (
-    {{ kefu_latest_serving_account('orders_with_rules', 'serving_instants', 'created_at', 'created_date') }}
+    select * from anchor_credits
+    where anchor = 'order'
 ),
 
 payment_credits as (
-    {{ kefu_latest_serving_account('paid_orders', 'serving_instants', 'paid_at', 'paid_date') }}
+    select * from anchor_credits
+    where anchor = 'payment'
 ),
 
 credited as (
