@@ -31,9 +31,10 @@
 {%- endmacro %}
 
 {#- The shift from local wall time to UTC, in whole seconds, of each local day of
-    `days` (a relation of distinct shop_id, biz_date; the zone is the shop's in `shops`,
-    a relation with shop_id and timezone) on which the shop's clock does not change: utc_shift_s, the same at each quarter hour from 00:00 to 24:00 (no zone
-    changes its offset twice within 15 minutes). A day with a clock change is left out.
+    `days` (a relation of distinct shop_id, biz_date; each shop's zone is its timezone
+    in `shops`) on which the shop's clock does not change: utc_shift_s, the same at
+    each quarter hour from 00:00 to 24:00 (no zone changes its offset twice within 15
+    minutes). A day with a clock change is left out.
     Adding the shift to a wall time of such a day gives kefu_instant's answer without
     four ICU conversions per row (about 5 s of a year's 18 million messages, issue 13);
     kefu_instant_on_day takes it. Spark converts each row through java.time, cheaply:

@@ -77,11 +77,10 @@ unpaid_orders as (
     where
         (not int_orders_credited.is_paid or int_orders_credited.paid_date > as_of.as_of_date)
         and int_orders_credited.created_date <= as_of.as_of_date
-        -- Only an order of the payment window's last days can have waited no more than
-        -- payment_window_hours (listed_orders): a day more than the window, whose wall
-        -- times a clock change moves by an hour or two, and the list's cost no longer
-        -- grows with the orders' history (issue 13). The hours themselves are checked
-        -- on instants below.
+        -- Only an order created in the payment window's last days can be listed
+        -- (listed_orders). The bound is at least a day wider than payment_window_hours,
+        -- more than any clock change moves a wall time; the hours are still checked on
+        -- instants below. The list's cost no longer grows with history (issue 13).
         and int_orders_credited.created_at >= cast(as_of.as_of_date as timestamp)
         - {{ kefu_days_interval('cast(floor(int_shops_completed.payment_window_hours / 24) as integer) + 1') }}
         and ended_statuses.status_key is null
