@@ -69,12 +69,16 @@ def scenario() -> dict:
     }
 
 
+def built_followups(tmp_path_factory, name, data, as_of):
+    db = tmp_path_factory.mktemp(name) / "w.duckdb"
+    write_raw(db, data)
+    build(db, BuildWindow(as_of=as_of), select="+unpaid_order_followups")
+    return db
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    db = tmp_path_factory.mktemp("followups") / "w.duckdb"
-    write_raw(db, scenario())
-    build(db, BuildWindow(as_of=AS_OF), select="+unpaid_order_followups")
-    return db
+    return built_followups(tmp_path_factory, "followups", scenario(), AS_OF)
 
 
 def test_followups_keep_open_orders_in_the_payment_window_newest_first(warehouse):
@@ -118,7 +122,6 @@ AS_OF_NEW_YORK = dt.date(2026, 3, 9)
 
 @pytest.fixture(scope="module")
 def new_york(tmp_path_factory):
-    db = tmp_path_factory.mktemp("followups_ny") / "w.duckdb"
     data = {"shops": [{"shop_id": "ny", "platform": "taobao", "timezone": "America/New_York"}]}
     data["messages"], data["orders"] = [], []
     for order_id, created in [
@@ -130,9 +133,7 @@ def new_york(tmp_path_factory):
         order_messages, row = served_order("ny", order_id, created)
         data["messages"] += order_messages
         data["orders"].append(row)
-    write_raw(db, data)
-    build(db, BuildWindow(as_of=AS_OF_NEW_YORK), select="+unpaid_order_followups")
-    return db
+    return built_followups(tmp_path_factory, "followups_ny", data, AS_OF_NEW_YORK)
 
 
 def test_followups_count_the_payment_window_on_instants_across_a_clock_change(new_york):
