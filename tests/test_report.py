@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -477,6 +476,9 @@ def request_key(line: str) -> str:
     return " ".join(line.split(" ")[:2]).split("?", 1)[0]
 
 
+DRAIN = "KEFU-DRAIN / HTTP/1.1"  # the recorder's own marker, never recorded
+
+
 class RequestRecorder:
     """A proxy that refuses every request and remembers it: Chromium is pointed at it for
     every URL (loopback included), so any network request of the page shows up here."""
@@ -502,9 +504,21 @@ class RequestRecorder:
                     first = conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1")
                 except OSError:
                     first = "?"
-                if not BROWSER_OWN.match(first) and request_key(first) not in self.own:
+                if first == DRAIN:
+                    pass
+                elif not BROWSER_OWN.match(first) and request_key(first) not in self.own:
                     self.requests.append(first)
-                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                try:  # the browser may have gone already
+                    conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+
+    def drain(self) -> None:
+        """Return once every connection made before this call has been recorded: the
+        recorder takes connections one at a time, in the order they came."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as conn:
+            conn.sendall(f"{DRAIN}\r\n".encode("latin-1"))
+            conn.recv(64)
 
     def close(self) -> None:
         self.server.close()
@@ -527,6 +541,7 @@ def chromium(page: Path, profile: Path, proxy: RequestRecorder, *args: str) -> s
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    proxy.drain()  # every request the browser made is recorded before this returns
     return result.stdout
 
 
@@ -543,7 +558,6 @@ def browser(tmp_path_factory):
     chromium(blank, blank_dir / "p1", proxy, "--dump-dom")
     shot = f"--screenshot={blank_dir / 'blank.png'}"
     chromium(blank, blank_dir / "p2", proxy, "--window-size=1280,4000", shot)
-    time.sleep(0.5)  # the recorder's thread answers the last connections
     proxy.own = {request_key(r) for r in proxy.requests}
     proxy.requests.clear()
     yield proxy
