@@ -252,3 +252,28 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{#- The rows of a raw relation from the files loaded after the newest file the
+    incremental table holds a row from (`source_file_id`; raw rows are only
+    appended, file ids only grow). Every row when the table is made anew. -#}
+{% macro kefu_files_after_taken(file_id_column) -%}
+    {%- if is_incremental() -%}
+        {{ file_id_column }} > (select coalesce(max(taken.source_file_id), 0) from {{ this }} as taken)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The rows of `relation` whose key (`key_columns`) the incremental table does
+    not hold yet. Every row when the table is made anew. -#}
+{% macro kefu_key_not_taken(relation, key_columns) -%}
+    {%- if is_incremental() -%}
+        not exists (
+            select 1
+            from {{ this }} as taken
+            where {% for column in key_columns %}taken.{{ column }} = {{ relation }}.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -294,6 +294,39 @@ def test_building_twice_and_day_by_day_give_the_same_marts(warehouse, tmp_path):
     assert mart_contents(day_by_day) == all_at_once
 
 
+def test_a_window_build_takes_in_a_later_ratings_file_as_a_full_build_does(warehouse, tmp_path):
+    """stg_exports__ratings is incremental (docs/decisions.md, "The nightly's cost,
+    twelfth pass"). A later file holds a second copy of r1 with another score, and a
+    new rating r3. The window build appends r3 only (r1 keeps its first loaded copy),
+    and gives the marts of a full build over the same raw rows."""
+    later = {
+        "ratings": [
+            rating("rate_only", "jd:a", "r1", "2026-05-04 12:00:00", "1", "rt1"),
+            rating("rate_only", "jd:a", "r3", "2026-05-06 12:00:00", "1", "rt3"),
+        ]
+    }
+    windowed = tmp_path / "windowed.duckdb"
+    windowed.write_bytes(warehouse.read_bytes())
+    write_raw(windowed, later, file_id=2)
+    build(windowed, BuildWindow(start=dt.date(2026, 5, 6), end=dt.date(2026, 5, 6)))
+    full = tmp_path / "full.duckdb"
+    write_raw(full, scenario_rows())
+    write_raw(full, later, file_id=2)
+    build(full)
+
+    ratings = (
+        "select rating_id, score, rating_level, source_file_id"
+        " from staging.stg_exports__ratings order by rating_id"
+    )
+    assert [tuple(row.values()) for row in query(windowed, ratings)] == [
+        ("rt1", "5", "satisfied", 1),
+        ("rt2", "2", "disappointed", 1),
+        ("rt3", "1", "disappointed", 2),
+    ]
+    assert query(windowed, ratings) == query(full, ratings)
+    assert mart_contents(windowed) == mart_contents(full)
+
+
 def test_a_window_build_tests_the_window_days_of_date_grained_models(warehouse, tmp_path):
     """A broken row outside the window (a rate of 2 on 05-02) does not fail a build
     of 05-06 (its tests read 05-06 only), and the compiled tests say so; a test of a model
