@@ -327,12 +327,7 @@ def _write_mart_parquet(
     files = {f"{table}.parquet": f"select * from {source}"}
     kept: set[str] = set()
     if column is not None:
-        months = {
-            key
-            for (key,) in con.execute(
-                f"select distinct {_month_key(column)} from {source}"
-            ).fetchall()
-        }
+        months = _mart_months(con, source, column)
         if months:  # else an empty mart: one file with its columns
             files = {
                 f"{table}-{key}.parquet": f"select * from {source} where {_in_month(column, key)}"
@@ -357,6 +352,25 @@ def _write_mart_parquet(
         _replace(temporary, folder / name)
     for stale in existing - fresh - kept:
         (folder / stale).unlink(missing_ok=True)
+
+
+def _mart_months(con: duckdb.DuckDBPyConnection, source: str, column: str) -> set[str]:
+    """The month keys (`_month_key`) of the rows of `source`: the range of its dates, then
+    for each month of the range whether a row falls in it, a query that stops at its first
+    row and reads only the row groups of that month. A key per row (`select distinct`)
+    scanned the whole mart, on each window night's publication (issue 13)."""
+    first, last, undated = con.execute(
+        f"select min({_quoted(column)}), max({_quoted(column)}),"
+        f" count(*) - count({_quoted(column)}) from {source}"
+    ).fetchone()
+    keys = {"undated"} if undated else set()
+    month = first.replace(day=1) if first is not None else None
+    while month is not None and month <= last:
+        key = f"{month:%Y-%m}"
+        if con.execute(f"select 1 from {source} where {_in_month(column, key)} limit 1").fetchone():
+            keys.add(key)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return keys
 
 
 # The partition column of a mart's one-pass Parquet write (a mart with a column of that
