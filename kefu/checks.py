@@ -403,6 +403,9 @@ def _shape_results(con: duckdb.DuckDBPyConnection, table: str) -> list[Expectati
     ]
 
 
+RESULT_ROWS_PER_INSERT = 250
+
+
 def write_results(con: duckdb.DuckDBPyConnection, report: CheckReport) -> None:
     """Replace the rows of the tables checked in marts.dq_results."""
     con.execute("create schema if not exists marts")
@@ -427,8 +430,15 @@ def write_results(con: duckdb.DuckDBPyConnection, report: CheckReport) -> None:
             )
             for r in report.results
         ]
-        if rows:
-            con.executemany("insert into marts.dq_results values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # A few hundred rows at a time, one statement each: executemany runs one
+        # statement per row, about 1 ms each (0.9 s of a night's checks; issue 13).
+        for start in range(0, len(rows), RESULT_ROWS_PER_INSERT):
+            chunk = rows[start : start + RESULT_ROWS_PER_INSERT]
+            marks = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            con.execute(
+                f"insert into marts.dq_results values {marks}",
+                [value for row in chunk for value in row],
+            )
         con.execute("commit")
     except duckdb.Error:
         con.execute("rollback")
