@@ -364,6 +364,8 @@ def _mart_months(con: duckdb.DuckDBPyConnection, source: str, column: str) -> se
         f" count(*) - count({_quoted(column)}) from {source}"
     ).fetchone()
     keys = {"undated"} if undated else set()
+    if isinstance(first, dt.datetime):  # a timestamp column: its months are its dates'
+        first, last = first.date(), last.date()
     month = first.replace(day=1) if first is not None else None
     while month is not None and month <= last:
         key = f"{month:%Y-%m}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from kefu.publish import Refresh, publish_marts
+from kefu.publish import Refresh, _mart_months, publish_marts
 
 D = dt.date
 
@@ -203,3 +203,23 @@ def _write_months_with_limit(con, folder: Path, months: set[str]) -> set[str]:
             return con.execute(sql, *args)
 
     return _write_months(OneOpenFile(), folder, "daily", "biz_date", months, every=True)
+
+
+def test_a_marts_months_are_the_months_its_rows_fall_in() -> None:
+    """kefu.publish._mart_months: the months between the first and the last date that
+    hold a row (not March, which has none), `undated` for a row without a date, none for
+    an empty mart; a timestamp column by its dates (February's row at 05:00 counts
+    although the range starts at 10:00 on a day)."""
+    con = duckdb.connect()
+    con.execute(
+        "create table dated as select * from (values (date '2025-12-31'), (date '2026-02-01'),"
+        " (date '2026-04-30'), (null)) as v(biz_date)"
+    )
+    assert _mart_months(con, "dated", "biz_date") == {"2025-12", "2026-02", "2026-04", "undated"}
+    con.execute(
+        "create table stamped as select * from (values (timestamp '2026-01-15 10:00'),"
+        " (timestamp '2026-02-01 05:00')) as v(created_date)"
+    )
+    assert _mart_months(con, "stamped", "created_date") == {"2026-01", "2026-02"}
+    con.execute("create table empty (biz_date date)")
+    assert _mart_months(con, "empty", "biz_date") == set()
