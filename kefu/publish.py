@@ -371,8 +371,13 @@ def _mart_months(con: duckdb.DuckDBPyConnection, source: str, column: str) -> se
         key = f"{month:%Y-%m}"
         if con.execute(f"select 1 from {source} where {_in_month(column, key)} limit 1").fetchone():
             keys.add(key)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
+        month = _next_month(month)
     return keys
+
+
+def _next_month(first: dt.date) -> dt.date:
+    """The first day of the month after the one that starts on `first`."""
+    return (first + dt.timedelta(days=32)).replace(day=1)
 
 
 # The partition column of a mart's one-pass Parquet write (a mart with a column of that
@@ -432,7 +437,7 @@ def _in_month(column: str, key: str) -> str:
     if key == "undated":
         return f"{_quoted(column)} is null"
     first = dt.date.fromisoformat(f"{key}-01")
-    after = (first + dt.timedelta(days=32)).replace(day=1)
+    after = _next_month(first)
     return f"{_quoted(column)} >= date '{first}' and {_quoted(column)} < date '{after}'"
 
 

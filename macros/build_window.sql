@@ -244,7 +244,7 @@
         exists (
             select 1
             from {{ relation }} as newer
-            where newer._file_id > (select coalesce(max(taken.source_file_id), 0) from {{ this }} as taken)
+            where {{ kefu_files_after_taken('newer._file_id') }}
                 and newer.shop_id = {{ relation }}.shop_id
                 and newer.order_id = {{ relation }}.order_id
         )
