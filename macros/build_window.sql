@@ -258,10 +258,23 @@
     appended, file ids only grow). Every row when the table is made anew. -#}
 {% macro kefu_files_after_taken(file_id_column) -%}
     {%- if is_incremental() -%}
-        {{ file_id_column }} > (select coalesce(max(taken.source_file_id), 0) from {{ this }} as taken)
+        {{ file_id_column }} > {{ kefu_newest_taken_file() }}
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#- The newest file id the incremental table holds a row from (0: none), as a
+    number read when the model runs: the raw table's row groups of older files are
+    then skipped by their file id range, where the same bound as a subquery read
+    every row group (on a year of orders, 0.08–0.4 s a night instead of 0.01 s;
+    issue 13). As the subquery in a dbt unit test, whose `this` is a fixture. -#}
+{% macro kefu_newest_taken_file() -%}
+    {%- set newest = "(select coalesce(max(taken.source_file_id), 0) from " ~ this ~ " as taken)" -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set newest = run_query("select " ~ newest).columns[0].values()[0] | int -%}
+    {%- endif -%}
+    {{ return(newest) }}
 {%- endmacro %}
 
 {#- The rows of `relation` whose key (`key_columns`) the incremental table does
