@@ -16,6 +16,7 @@ from kefu.bench import (
     goal_rows,
     history_goals,
     median_result,
+    step_times,
 )
 from kefu.cli import main
 
@@ -64,6 +65,11 @@ def test_a_phase_run_several_times_counts_by_its_median_run():
     assert median_result(runs[:1]) is runs[0]
     failed = [*runs, _result("long", "noop", 0.5, ok=False)]
     assert median_result(failed).ok is False
+
+
+def test_step_times_name_each_step_of_a_phase_with_its_seconds():
+    steps = [("models", 5.26), ("checks", 3.449), ("publication", 1.0)]
+    assert step_times(steps) == "models 5.3 s, checks 3.4 s, publication 1.0 s"
 
 
 @pytest.mark.parametrize(
