@@ -36,6 +36,17 @@ RAW_TABLES: dict[str, str] = {
             mtime_ns bigint not null,         -- its content (sha256) was last found loaded
             content_sha256 varchar not null
         )""",
+    # Per loaded file of messages, orders or ratings and per shop: the smallest and
+    # largest id of its rows (KEY_RANGE_COLUMNS). A new file's rows can share a key only
+    # with the stored rows of the files whose range overlaps its own, so the loader
+    # reads those files' rows only (kefu.loading.run.stored_files_to_match).
+    "load_key_ranges": """
+        create table if not exists raw.load_key_ranges (
+            file_id integer not null,
+            shop_id varchar not null,
+            min_key varchar not null,
+            max_key varchar not null
+        )""",
     "quarantine": """
         create table if not exists raw.quarantine (
             file_id integer not null,
@@ -116,6 +127,10 @@ RAW_TABLES: dict[str, str] = {
         )""",
 }
 
+# The id column of each raw table whose per-file, per-shop range raw.load_key_ranges
+# holds: the key a stored copy shares with a new row (with shop_id).
+KEY_RANGE_COLUMNS = {"messages": "message_id", "orders": "order_id", "ratings": "rating_id"}
+
 # Entities in the order one load takes them: shops first, so that their
 # timezones convert the offset timestamps of the files that follow.
 ENTITY_ORDER = ["shops", "agents", "filters", "messages", "orders", "ratings"]
@@ -140,7 +155,22 @@ def ensure_raw_schema(db_path, every_day: bool = True, pseudonyms: bool = True) 
 
 
 def create_raw_schema(con) -> None:
-    """Create the raw schema and its tables if they do not exist yet."""
+    """Create the raw schema and its tables if they do not exist yet. A warehouse
+    loaded before raw.load_key_ranges existed gets its files' ranges once, when the
+    table is made."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    had_ranges = con.execute(
+        "select count(*) from duckdb_tables()"
+        " where database_name = current_database() and schema_name = ?"
+        " and table_name = 'load_key_ranges'",
+        [RAW_SCHEMA],
+    ).fetchone()[0]
     for ddl in RAW_TABLES.values():
         con.execute(ddl)
+    if not had_ranges:
+        for table, column in KEY_RANGE_COLUMNS.items():
+            con.execute(
+                f"insert into {RAW_SCHEMA}.load_key_ranges"
+                f" select _file_id, shop_id, min({column}), max({column})"
+                f" from {RAW_SCHEMA}.{table} group by _file_id, shop_id"
+            )

@@ -603,6 +603,112 @@ def test_duplicate_rating_ids_are_stored_once(db: Path, landing: Path) -> None:
     ]
 
 
+def _files_to_match(db: Path, entity: str, rows: list[tuple[str, str]]) -> str:
+    """stored_files_to_match for a file whose good rows are `rows` (shop_id, id)."""
+    from kefu.loading.entities import ENTITIES
+    from kefu.loading.run import stored_files_to_match
+    from kefu.loading.transform import CLEAN
+    from kefu.schema import KEY_RANGE_COLUMNS
+
+    column = KEY_RANGE_COLUMNS[entity]
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"create temp table {CLEAN} (shop_id varchar, {column} varchar, _bad bool)")
+        con.executemany(f"insert into {CLEAN} values (?, ?, false)", rows)
+        return stored_files_to_match(con, ENTITIES[entity], "f")
+
+
+def test_a_new_files_key_check_reads_only_the_stored_files_whose_id_range_meets_its_own(
+    db: Path, landing: Path
+) -> None:
+    """Each loaded file records the id range of each shop's rows (raw.load_key_ranges);
+    a new file's rows are checked against the stored files whose range of the same shop
+    overlaps theirs, and the files with no range recorded, and against no other."""
+    write_csv(landing / "messages/a.csv", MESSAGE_HEADER, [message("m01"), message("m02")])
+    write_csv(landing / "messages/b.csv", MESSAGE_HEADER, [message("m11"), message("m12")])
+    write_csv(
+        landing / "messages/c.csv", MESSAGE_HEADER, [message("m21"), message("m05", shop="s2")]
+    )
+    write_csv(landing / "messages/d.csv", MESSAGE_HEADER, [message("m01")])  # all duplicates
+    load(db, landing)
+    files = dict(query(db, "select file_name, file_id from raw.load_files"))
+    assert query(db, "select * from raw.load_key_ranges order by file_id, shop_id") == [
+        (files["a.csv"], "s1", "m01", "m02"),
+        (files["b.csv"], "s1", "m11", "m12"),
+        (files["c.csv"], "s1", "m21", "m21"),
+        (files["c.csv"], "s2", "m05", "m05"),
+    ]
+    d = files["d.csv"]  # no rows stored: no range, always read (it holds nothing)
+    assert _files_to_match(db, "messages", [("s1", "m12")]) == (
+        f"(f between {files['b.csv']} and {files['b.csv']} or f between {d} and {d})"
+    )
+    # m12 … m30 of s1 meets c's m21 too: files b to d, one run.
+    assert _files_to_match(db, "messages", [("s1", "m12"), ("s1", "m30")]) == (
+        f"(f between {files['b.csv']} and {d})"
+    )
+    # m05 of s1 falls between a's and b's ranges; s2's m05 is another shop's id.
+    assert _files_to_match(db, "messages", [("s1", "m05")]) == f"(f between {d} and {d})"
+    assert _files_to_match(db, "messages", [("s2", "m01"), ("s2", "m09")]) == (
+        f"(f between {files['c.csv']} and {d})"
+    )
+    # The check finds the conflicting copy in b.csv and stores the new id.
+    write_csv(
+        landing / "messages/e.csv",
+        MESSAGE_HEADER,
+        [message("m12", content="changed"), message("m30")],
+    )
+    report = load(db, landing)
+    assert [(r.name, r.rows_loaded, r.rows_quarantined) for r in report.loaded] == [("e.csv", 1, 1)]
+    assert quarantine(db) == [
+        ("messages/e.csv", 2, "message_id", "conflicting duplicate of messages/b.csv line 3")
+    ]
+
+
+def test_orders_identical_to_a_stored_version_are_found_through_the_id_ranges(
+    db: Path, landing: Path
+) -> None:
+    write_csv(landing / "orders/a.csv", ORDER_HEADER, [order("o1", status="created")])
+    write_csv(landing / "orders/b.csv", ORDER_HEADER, [order("o5", status="created")])
+    load(db, landing)
+    files = dict(query(db, "select file_name, file_id from raw.load_files"))
+    assert _files_to_match(db, "orders", [("s1", "o5")]) == (
+        f"(f between {files['b.csv']} and {files['b.csv']})"
+    )
+    write_csv(
+        landing / "orders/c.csv",
+        ORDER_HEADER,
+        [order("o5", status="created"), order("o5", status="paid"), order("o1", status="paid")],
+    )
+    report = load(db, landing)
+    assert [(r.rows_loaded, r.rows_duplicate) for r in report.loaded] == [(2, 1)]
+    assert query(db, "select order_id, status from raw.orders order by _file_id, _row_num") == [
+        ("o1", "created"),
+        ("o5", "created"),
+        ("o5", "paid"),
+        ("o1", "paid"),
+    ]
+
+
+def test_a_warehouse_loaded_before_the_id_ranges_gets_them_once_and_still_finds_copies(
+    db: Path, landing: Path
+) -> None:
+    write_csv(landing / "ratings/a.csv", RATING_HEADER, [rating("r1"), rating("r2")])
+    write_csv(landing / "ratings/b.csv", RATING_HEADER, [rating("r7")])
+    load(db, landing)
+    recorded = query(db, "select * from raw.load_key_ranges order by all")
+    with duckdb.connect(str(db)) as con:  # as a warehouse of an earlier kefu
+        con.execute("drop table raw.load_key_ranges")
+    write_csv(landing / "ratings/c.csv", RATING_HEADER, [rating("r2", score="1"), rating("r9")])
+    report = load(db, landing)
+    assert [(r.rows_loaded, r.rows_quarantined) for r in report.loaded] == [(1, 1)]
+    assert quarantine(db) == [
+        ("ratings/c.csv", 2, "rating_id", "conflicting duplicate of ratings/a.csv line 3")
+    ]
+    c = query(db, "select file_id from raw.load_files where file_name = 'c.csv'")[0][0]
+    assert query(db, "select * from raw.load_key_ranges order by all") == sorted(
+        [*recorded, (c, "s1", "r9", "r9")]
+    )
+
+
 def test_overlapping_exports_store_each_message_once_and_keep_order_versions(
     db: Path, landing: Path
 ) -> None:

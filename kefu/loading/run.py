@@ -49,7 +49,7 @@ from kefu.loading.transform import (
     match_columns,
 )
 from kefu.machine import apply_limits
-from kefu.schema import create_raw_schema
+from kefu.schema import KEY_RANGE_COLUMNS, create_raw_schema
 
 CRASH_ENV = "KEFU_CRASH_AFTER_ROWS_OF"
 CRASH_EXIT_CODE = 17
@@ -213,6 +213,7 @@ def store(
         file_id = next_file_id(con)
         quarantine_conflicts(con, entity, landing_file)
         loaded = insert_rows(con, entity, file_id)
+        record_key_ranges(con, entity, file_id)
         if os.environ.get(CRASH_ENV) == landing_file.name:
             os._exit(CRASH_EXIT_CODE)  # test hook: die with the rows inserted, uncommitted
         quarantined = insert_quarantine(con, entity, landing_file, file_id)
@@ -280,7 +281,8 @@ def quarantine_conflicts(
             load_files.file_path, stored._row_num as line
         from raw.{entity.name} as stored
         join raw.load_files on load_files.file_id = stored._file_id
-        where exists (select 1 from {CLEAN} as good where not good._bad and {stored_on})
+        where {stored_files_to_match(con, entity, "stored._file_id")}
+            and exists (select 1 from {CLEAN} as good where not good._bad and {stored_on})
         """
     )
     con.execute(
@@ -327,6 +329,83 @@ def quarantine_conflicts(
     con.execute("drop table _conflicts")
 
 
+# Beyond this many runs of files to read, stored_files_to_match reads every file: a
+# long list of ranges would cost more than it skips.
+MAX_FILE_RUNS = 64
+
+
+def stored_files_to_match(
+    con: duckdb.DuckDBPyConnection, entity: Entity, file_id_column: str
+) -> str:
+    """SQL condition on `file_id_column`: the stored files whose rows can share a key with
+    the good rows of {CLEAN}, as runs of file ids (`true`: every file). A stored row can
+    only match a new one of the same shop and id, so the files to read are those whose
+    recorded id range of that shop (raw.load_key_ranges) overlaps the new rows' range,
+    and the files with no range recorded (no rows, or rows written by other means). DuckDB
+    then skips the raw table's row groups of every other file by their file id range: a
+    new file's check no longer reads all of history when its ids are new ones (issue 13).
+    """
+    column = KEY_RANGE_COLUMNS.get(entity.name)
+    if column is None:
+        return "true"
+    rows = con.execute(
+        f"""
+        with
+        incoming as (
+            select shop_id, min({column}) as min_key, max({column}) as max_key
+            from {CLEAN} where not _bad group by shop_id
+        ),
+        ranged as (select distinct file_id from raw.load_key_ranges),
+        overlapping as (
+            select distinct ranges.file_id
+            from raw.load_key_ranges as ranges
+            join incoming
+                on ranges.shop_id = incoming.shop_id
+                and ranges.min_key <= incoming.max_key
+                and ranges.max_key >= incoming.min_key
+        )
+        select load_files.file_id,
+            overlapping.file_id is not null or ranged.file_id is null as to_read
+        from raw.load_files
+        left join overlapping on overlapping.file_id = load_files.file_id
+        left join ranged on ranged.file_id = load_files.file_id
+        where load_files.entity = ?
+        order by load_files.file_id
+        """,
+        [entity.name],
+    ).fetchall()
+    runs: list[list[int]] = []
+    previous_read = False
+    for file_id, to_read in rows:
+        if to_read:
+            if previous_read:
+                runs[-1][1] = file_id
+            else:
+                runs.append([file_id, file_id])
+        previous_read = to_read
+    if not runs:
+        return "false"
+    if len(runs) > MAX_FILE_RUNS:
+        return "true"
+    return (
+        "("
+        + " or ".join(f"{file_id_column} between {first} and {last}" for first, last in runs)
+        + ")"
+    )
+
+
+def record_key_ranges(con: duckdb.DuckDBPyConnection, entity: Entity, file_id: int) -> None:
+    """The id range of each shop's rows this file stored (raw.load_key_ranges)."""
+    column = KEY_RANGE_COLUMNS.get(entity.name)
+    if column is None:
+        return
+    con.execute(
+        f"insert into raw.load_key_ranges select _file_id, shop_id, min({column}),"
+        f" max({column}) from raw.{entity.name} where _file_id = {int(file_id)}"
+        " group by _file_id, shop_id"
+    )
+
+
 def insert_rows(con: duckdb.DuckDBPyConnection, entity: Entity, file_id: int) -> int:
     """Insert the good rows (the first copy of a dedupe key only, or of an identical row);
     return how many."""
@@ -337,9 +416,11 @@ def insert_rows(con: duckdb.DuckDBPyConnection, entity: Entity, file_id: int) ->
         matches = " and ".join(
             f"stored.{name} is not distinct from {CLEAN}.{name}" for name in names
         )
+        stored_files = stored_files_to_match(con, entity, "stored._file_id")
         where += (
             f" and _line in (select min(_line) from {CLEAN} where not _bad group by {columns})"
-            f" and not exists (select 1 from raw.{entity.name} as stored where {matches})"
+            f" and not exists (select 1 from raw.{entity.name} as stored"
+            f" where {stored_files} and {matches})"
         )
     if entity.dedupe_key:
         key = ", ".join(entity.dedupe_key)
