@@ -168,9 +168,17 @@ def create_raw_schema(con) -> None:
     for ddl in RAW_TABLES.values():
         con.execute(ddl)
     if not had_ranges:
-        for table, column in KEY_RANGE_COLUMNS.items():
-            con.execute(
-                f"insert into {RAW_SCHEMA}.load_key_ranges"
-                f" select _file_id, shop_id, min({column}), max({column})"
-                f" from {RAW_SCHEMA}.{table} group by _file_id, shop_id"
-            )
+        for table in KEY_RANGE_COLUMNS:
+            insert_key_ranges(con, table)
+
+
+def insert_key_ranges(con, table: str, file_id: int | None = None) -> None:
+    """Add to raw.load_key_ranges the id range of each shop's rows of raw `table`, per
+    file: of every file, or of the file `file_id` only (one the loader just stored)."""
+    column = KEY_RANGE_COLUMNS[table]
+    where = "true" if file_id is None else f"_file_id = {int(file_id)}"
+    con.execute(
+        f"insert into {RAW_SCHEMA}.load_key_ranges"
+        f" select _file_id, shop_id, min({column}), max({column})"
+        f" from {RAW_SCHEMA}.{table} where {where} group by _file_id, shop_id"
+    )

@@ -49,7 +49,7 @@ from kefu.loading.transform import (
     match_columns,
 )
 from kefu.machine import apply_limits
-from kefu.schema import KEY_RANGE_COLUMNS, create_raw_schema
+from kefu.schema import KEY_RANGE_COLUMNS, create_raw_schema, insert_key_ranges
 
 CRASH_ENV = "KEFU_CRASH_AFTER_ROWS_OF"
 CRASH_EXIT_CODE = 17
@@ -396,14 +396,8 @@ def stored_files_to_match(
 
 def record_key_ranges(con: duckdb.DuckDBPyConnection, entity: Entity, file_id: int) -> None:
     """The id range of each shop's rows this file stored (raw.load_key_ranges)."""
-    column = KEY_RANGE_COLUMNS.get(entity.name)
-    if column is None:
-        return
-    con.execute(
-        f"insert into raw.load_key_ranges select _file_id, shop_id, min({column}),"
-        f" max({column}) from raw.{entity.name} where _file_id = {int(file_id)}"
-        " group by _file_id, shop_id"
-    )
+    if entity.name in KEY_RANGE_COLUMNS:
+        insert_key_ranges(con, entity.name, file_id)
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, entity: Entity, file_id: int) -> int:
